@@ -1,0 +1,28 @@
+# sme-executorch-profiling: the two commands a user needs are `make quickstart` and
+# `make test`; everything else is here for the pages, the bundle and CI.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+OUT ?= out
+QUICKSTART_CONFIG ?= configs/examples/linux_quickstart.json
+
+.PHONY: help setup quickstart test test-fast site serve bundle archive emulate runners benchmark clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
+
+setup: ## create .venv with pinned dependencies (re-runs in seconds)
+	@bash scripts/setup_repo.sh
+
+quickstart: setup ## set up, export a model, profile it on this host, analyse, print the report path
+	@$(PY) scripts/export_model.py --model toy_cnn --dtype fp32
+	@$(PY) scripts/mac_pipeline.py --config $(QUICKSTART_CONFIG)
+
+test: setup ## set up, then run every test
+	@$(PY) -m pytest test-cases
+
+clean: ## remove generated files (out/); keeps .venv
+	rm -rf $(OUT)

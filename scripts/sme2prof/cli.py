@@ -1,0 +1,36 @@
+"""Glue shared by every entry script: the error convention and the exit codes."""
+from __future__ import annotations
+
+import sys
+from typing import Callable, Sequence
+
+from .errors import UserError
+
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+def run_entry_point(main: Callable[[Sequence[str] | None], int | None],
+                    argv: Sequence[str] | None = None) -> int:
+    """Run ``main`` and turn a ``UserError`` into ``error:``/``fix:`` lines and exit 2.
+
+    Why here: every script must behave the same on bad input (one clear line, no
+    traceback, non-zero exit) and nobody should have to remember to do it.
+    """
+    try:
+        code = main(argv)
+    except UserError as exc:
+        print_user_error(exc)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return 0
+    return int(code or 0)
+
+
+def print_user_error(exc: UserError) -> None:
+    print(f"error: {exc.message}", file=sys.stderr)
+    if exc.fix:
+        print(f"  fix: {exc.fix}", file=sys.stderr)
