@@ -35,14 +35,3 @@ def python_exe() -> str:
     """The interpreter running the tests (the kit's .venv under `make test`)."""
     return sys.executable
 
-
-def run_script(script: str, *args: str, env: dict | None = None, cwd: Path | None = None,
-               timeout: float = 900):
-    """Run one of the kit's entry scripts as a user would; returns CompletedProcess."""
-    import subprocess
-    full_env = dict(os.environ)
-    if env:
-        full_env.update(env)
-    return subprocess.run([sys.executable, str(SCRIPTS_DIR / script), *args],
-                          capture_output=True, text=True, env=full_env,
-                          cwd=str(cwd or REPO_ROOT), timeout=timeout)
