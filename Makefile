@@ -24,5 +24,17 @@ quickstart: setup ## set up, export a model, profile it on this host, analyse, p
 test: setup ## set up, then run every test
 	@$(PY) -m pytest test-cases
 
+site: setup ## build the pages with the pinned Hugo into out/site/ (fails on any warning)
+	@$(PY) scripts/site_tools.py build
+
+serve: setup ## preview the pages on http://127.0.0.1:1313/
+	@$(PY) scripts/site_tools.py serve
+
+bundle: setup ## lay out pages + kit under out/bundle/ as the learning-paths repository expects
+	@$(PY) scripts/site_tools.py bundle
+
+archive: setup ## move the current page set to archive/<yyyy-mm-dd>/
+	@$(PY) scripts/site_tools.py archive
+
 clean: ## remove generated files (out/); keeps .venv
 	rm -rf $(OUT)

@@ -1,0 +1,93 @@
+"""Run the shell commands the pages show, in page order, in a fresh copy of the repository.
+
+Why: a learning path whose commands do not work loses its reader at the first step.
+Each page runs as one shell session (as a reader would type it: ``cd`` and
+``source`` carry over between its blocks), starting in the copy's root, which is the
+learning path folder of a sparse checkout. Blocks marked ``# needs: ...`` are counted,
+not run.
+"""
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .page_blocks import CodeBlock, page_blocks
+
+MARK = "::sme2prof-page-block::"
+
+
+@dataclass
+class PageRun:
+    """What happened when one page's runnable blocks were executed."""
+    page: str
+    ran: list[CodeBlock] = field(default_factory=list)
+    marked: list[CodeBlock] = field(default_factory=list)
+    returncode: int = 0
+    failed_block: CodeBlock | None = None
+    output: str = ""
+    seconds: float = 0.0
+
+
+def copy_working_tree(repo: Path, dest: Path) -> None:
+    """A fresh clone of ``repo`` with the working tree's current files laid over it.
+
+    Cloning gives what CI gets; laying the working tree over it tests pages that are
+    being edited and not yet committed. Ignored files (out/, .venv/) are not copied.
+    """
+    subprocess.run(["git", "clone", "--quiet", str(repo), str(dest)], check=True)
+    listed = subprocess.run(["git", "-C", str(repo), "ls-files", "-z", "--cached", "--others",
+                             "--exclude-standard"], check=True, capture_output=True).stdout
+    for rel in filter(None, listed.decode().split("\0")):
+        src = repo / rel
+        if src.is_file() and not rel.startswith(".venv"):
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / rel)
+
+
+def link_venv(dest: Path, venv: Path) -> None:
+    """Reuse an existing virtual environment instead of installing torch again."""
+    target = dest / ".venv"
+    if not target.exists():
+        target.symlink_to(venv, target_is_directory=True)
+
+
+def current_venv() -> Path | None:
+    """The virtual environment running this process, if any."""
+    return Path(sys.prefix) if sys.prefix != sys.base_prefix else None
+
+
+def session_script(blocks: list[CodeBlock]) -> str:
+    """One bash session: activate .venv when present, then each block after a marker."""
+    parts = ["set -euo pipefail",
+             'if [ -f .venv/bin/activate ]; then source .venv/bin/activate; fi']
+    for index, block in enumerate(blocks):
+        parts.append(f"echo {shlex.quote(MARK + str(index))}")
+        parts.append(block.code)
+    return "\n".join(parts) + "\n"
+
+
+def run_page(clone: Path, page: Path, timeout: float, env: dict[str, str] | None = None) -> PageRun:
+    """Run ``page``'s unmarked shell blocks in ``clone``; stop at the first failure."""
+    blocks = [b for b in page_blocks(page) if b.is_shell]
+    result = PageRun(page.name, ran=[b for b in blocks if not b.needs],
+                     marked=[b for b in blocks if b.needs])
+    if not result.ran:
+        return result
+    started = time.monotonic()
+    proc = subprocess.run(["bash", "-c", session_script(result.ran)], cwd=clone,
+                          capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
+    result.seconds = time.monotonic() - started
+    result.returncode = proc.returncode
+    result.output = proc.stdout + proc.stderr
+    if proc.returncode != 0:
+        reached = [int(line[len(MARK):]) for line in proc.stdout.splitlines()
+                   if line.startswith(MARK)]
+        result.failed_block = result.ran[reached[-1]] if reached else result.ran[0]
+    return result

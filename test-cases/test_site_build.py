@@ -1,0 +1,126 @@
+"""The site builds with the pinned Hugo, with no warning, and a reader's links all work."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kit_helpers import run_script
+from sme2prof.errors import UserError
+from sme2prof.site import checks, hugo, screenshots
+from sme2prof.site.layout import HUGO_CONFIG, PATH_REL, page_files
+
+PATH_URL = PATH_REL.relative_to("content").as_posix()
+
+
+@pytest.fixture(scope="module")
+def built_site(tmp_path_factory) -> Path:
+    dest = tmp_path_factory.mktemp("site") / "site"
+    hugo.build(Path(HUGO_CONFIG).parent.parent, HUGO_CONFIG, dest)
+    return dest
+
+
+def test_every_page_is_built_and_nothing_else(built_site: Path):
+    built = {p.relative_to(built_site).as_posix() for p in built_site.rglob("index.html")}
+    for page in page_files():
+        slug = "" if page.name == "_index.md" else page.stem + "/"
+        assert f"{PATH_URL}/{slug}index.html" in built, page.name
+    assert checks.stray_pages(built_site) == []
+    assert not [p for p in built if any(k in p for k in ("agentic-kits", "archive", "test-cases"))]
+
+
+def test_links_anchors_and_images_resolve(built_site: Path):
+    assert checks.link_problems(built_site) == []
+
+
+def test_landing_page_is_driven_by_front_matter(built_site: Path):
+    html = (built_site / PATH_URL / "index.html").read_text()
+    for text in ("Who is this for?", "What will you learn?", "Prerequisites", "Advanced"):
+        assert text in html
+    nav = html.split('<nav class="sidenav"')[1].split("</nav>")[0]
+    titles = [p.stem for p in page_files() if p.name[:2].isdigit()]
+    positions = [nav.index(f"/{t}/") for t in titles]
+    assert positions == sorted(positions), "left navigation is not in weight order"
+
+
+def test_link_checker_finds_broken_links_and_anchors(tmp_path: Path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "index.html").write_text('<h2 id="here">x</h2><a href="#here">ok</a>'
+                                               '<a href="#gone">bad anchor</a><a href="/b/">bad page</a>'
+                                               '<img src="/a/pic.png" alt="">')
+    problems = checks.link_problems(tmp_path)
+    assert any("#gone" in p for p in problems)
+    assert any("/b/ does not resolve" in p for p in problems)
+    assert any("pic.png has no alt text" in p for p in problems)
+    assert not any("#here" in p for p in problems)
+
+
+def _repo_copy(tmp_path: Path, repo: Path) -> Path:
+    copy = tmp_path / "repo"
+    for part in ("content", "images", "site"):
+        shutil.copytree(repo / part, copy / part)
+    return copy
+
+
+def test_missing_image_or_unknown_shortcode_fails_the_build(tmp_path: Path, repo_root: Path):
+    copy = _repo_copy(tmp_path, repo_root)
+    page = copy / PATH_REL / "01-overview.md"
+    original = page.read_text()
+    page.write_text(original + '\n![A chart#center](images/missing.png "gone")\n')
+    with pytest.raises(UserError, match="missing.png"):
+        hugo.build(copy, copy / "site" / "hugo.toml", tmp_path / "out1")
+    page.write_text(original + "\n{{< youtube abc >}}\n")
+    with pytest.raises(UserError, match="Hugo build failed"):
+        hugo.build(copy, copy / "site" / "hugo.toml", tmp_path / "out2")
+
+
+def test_notice_and_tabpane_shortcodes_render(tmp_path: Path, repo_root: Path):
+    copy = _repo_copy(tmp_path, repo_root)
+    page = copy / PATH_REL / "01-overview.md"
+    page.write_text(page.read_text() + '\n{{% notice Note %}}\nA **bold** note.\n{{% /notice %}}\n\n'
+                    '{{< tabpane code=true >}}\n{{< tab header="macOS" language="bash" >}}\n'
+                    'echo mac\n{{< /tab >}}\n{{< tab header="Linux" language="bash" >}}\n'
+                    'echo linux\n{{< /tab >}}\n{{< /tabpane >}}\n')
+    hugo.build(copy, copy / "site" / "hugo.toml", tmp_path / "out")
+    html = (tmp_path / "out" / PATH_URL / "01-overview" / "index.html").read_text()
+    assert '<div class="notice notice-note">' in html and "<strong>bold</strong>" in html
+    assert 'data-header="macOS"' in html and 'data-header="Linux"' in html
+
+
+def test_file_names_and_images_follow_the_rules(repo_root: Path, tmp_path: Path):
+    for folder in ("content", "images", "agentic-kits", "archive"):
+        assert checks.bad_file_names(repo_root / folder) == []
+    (tmp_path / "Bad Name.png").write_bytes(b"")
+    assert checks.bad_file_names(tmp_path) == ["Bad Name.png: name must be lower-case without spaces"]
+
+
+def test_image_rules_catch_heavy_unused_and_alt_less_images(tmp_path: Path):
+    from PIL import Image
+    import os
+    pages, images = tmp_path / "pages", tmp_path / "images"
+    pages.mkdir(), images.mkdir()
+    (pages / "01-a.md").write_text('---\ntitle: a\n---\n![#center](images/a.png "cap")\n')
+    Image.new("RGB", (1700, 10)).save(images / "a.png")
+    (images / "big.png").write_bytes(os.urandom(210 * 1024))
+    problems = "\n".join(checks.image_problems(pages, images))
+    assert "images/a.png has no alt text" in problems
+    assert "wider than 1600 px" in problems
+    assert "big.png: 210 KB is over 200 KB" in problems
+    assert "big.png: not used by any page" in problems
+
+
+def test_site_tools_check_passes_on_the_real_pages():
+    proc = run_script("site_tools.py", "check")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "site checks passed" in proc.stdout
+
+
+@pytest.mark.skipif(screenshots.chromium_binary() is None, reason="Chromium not installed")
+def test_every_page_renders_to_a_png_for_review(tmp_path: Path):
+    proc = run_script("site_tools.py", "screenshots", "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    for page in page_files():
+        name = "sme-executorch-profiling" if page.name == "_index.md" else page.stem
+        png = tmp_path / f"{name}.png"
+        assert png.is_file() and png.stat().st_size > 10_000, name
