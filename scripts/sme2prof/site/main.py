@@ -11,7 +11,8 @@ from typing import Sequence
 
 from ..errors import UserError
 from ..paths import REPO_ROOT, display_path
-from . import archive, bundle, checks, frontmatter, hugo, page_blocks, page_commands, screenshots
+from . import (archive, bundle, checks, frontmatter, hugo, page_blocks, page_commands, screenshots,
+               stack_diagram)
 from .layout import (ARCHIVE_DIR, BUNDLE_OUT, CATEGORY, HUGO_CONFIG, IMAGES_DIR, KIT_DIRS,
                      PAGES_DIR, PATH_REL, REVIEW_OUT, SITE_OUT, content_pages, page_files)
 
@@ -40,6 +41,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     a.add_argument("--dry-run", action="store_true", help="print what would move, move nothing")
     s = sub.add_parser("screenshots", help="render each built page to out/site-review/*.png")
     s.add_argument("--out", type=Path, default=REVIEW_OUT)
+    sub.add_parser("diagram", help="redraw images/stack-diagram.png")
     return parser.parse_args(argv)
 
 
@@ -133,6 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         verb = "would move" if args.dry_run else "moved"
         for src, dest in moves:
             print(f"{verb} {display_path(src)} -> {display_path(dest)}")
+    elif args.command == "diagram":
+        print(display_path(stack_diagram.draw(IMAGES_DIR / "stack-diagram.png")))
     elif args.command == "screenshots":
         site = build_site()
         urls = ["/" + PATH_REL.relative_to("content").as_posix() + "/"]

@@ -1,0 +1,95 @@
+"""Every shell command on the pages runs here, in page order, in a fresh copy of the repo,
+unless it is marked as needing a Mac, an Android device, an ExecuTorch source build or
+GitHub. The test prints both counts."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from sme2prof.site import page_blocks, page_commands
+from sme2prof.site.layout import PATH_REL, content_pages, page_files
+
+SAMPLE = '''Intro.
+
+```bash
+make quickstart
+```
+
+```output
+report: out/runs/x/analysis/report.md
+```
+
+1. In a list:
+
+   ```bash
+   # needs: android-device
+   adb devices
+   ```
+
+{{< tabpane code=true >}}
+  {{< tab header="macOS" language="bash" >}}
+# needs: mac
+brew install cmake
+  {{< /tab >}}
+  {{< tab header="Linux" language="bash" >}}
+sudo apt-get install -y cmake
+  {{< /tab >}}
+{{< /tabpane >}}
+'''
+
+
+def test_blocks_tabs_and_markers_are_found_in_reading_order():
+    blocks = page_blocks.blocks_of_text("p.md", SAMPLE)
+    assert [(b.language, b.tab, b.needs) for b in blocks] == [
+        ("bash", "", []), ("output", "", []), ("bash", "", ["android-device"]),
+        ("bash", "macOS", ["mac"]), ("bash", "Linux", [])]
+    assert blocks[2].code == "# needs: android-device\nadb devices"
+    assert blocks[4].code == "sudo apt-get install -y cmake"
+    assert blocks[0].where == "p.md:3"
+
+
+def test_a_misspelt_marker_is_reported_not_silently_skipped():
+    blocks = page_blocks.blocks_of_text("p.md", "```bash\n# needs: andriod\nadb devices\n```\n")
+    assert page_blocks.unknown_needs(blocks) == [
+        "p.md:1: unknown '# needs: andriod' (known: mac, android-device, "
+        "executorch-source-build, network-github)"]
+
+
+def test_every_page_marker_is_known_and_pages_have_commands():
+    blocks = [b for p in page_files() for b in page_blocks.page_blocks(p)]
+    assert page_blocks.unknown_needs(blocks) == []
+    for page in content_pages():
+        assert any(b.is_shell for b in page_blocks.page_blocks(page)), page.name
+
+
+def test_a_failing_block_is_named(tmp_path: Path):
+    page = tmp_path / "01-x.md"
+    page.write_text("---\ntitle: x\n---\n```bash\necho fine\n```\n\n```bash\nfalse\n```\n")
+    run = page_commands.run_page(tmp_path, page, timeout=30)
+    assert run.returncode != 0 and run.failed_block.where == "01-x.md:8"
+
+
+def test_every_unmarked_page_command_runs_in_a_fresh_copy(repo_root: Path, capsys):
+    venv = page_commands.current_venv()
+    if venv is None:
+        pytest.skip("needs to run inside a virtual environment (make test uses .venv)")
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="sme2prof-pages-") as tmp:
+        clone = Path(tmp) / "sme-executorch-profiling"
+        page_commands.copy_working_tree(repo_root, clone)
+        page_commands.link_venv(clone, venv)
+        for page in content_pages(clone / PATH_REL):
+            run = page_commands.run_page(clone, page, timeout=1200)
+            runs.append(run)
+            assert run.returncode == 0, (
+                f"{run.failed_block.where} failed:\n{run.failed_block.code}\n---\n{run.output[-3000:]}")
+    ran = sum(len(r.ran) for r in runs)
+    marked = [b for r in runs for b in r.marked]
+    with capsys.disabled():
+        print(f"\npage commands: {ran} blocks run here "
+              f"({', '.join(f'{r.page} {r.seconds:.0f} s' for r in runs)}), "
+              f"{len(marked)} marked: "
+              + "; ".join(f"{b.where} needs {','.join(b.needs)}" for b in marked))
+    assert ran > len(marked), "most page commands must run here"
