@@ -1,0 +1,100 @@
+"""Skill files for AI coding assistants: valid front matter, real scripts and flags,
+and an installer that never clobbers a user's files."""
+from __future__ import annotations
+
+import re
+import subprocess
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+from kit_helpers import run_script
+from sme2prof.site import checks, frontmatter
+
+KIT = Path(__file__).resolve().parent.parent / "agentic-kits"
+SKILLS = sorted(KIT.glob("skills/*/skill.md"))
+_COMMAND = re.compile(r"(?:python|bash) (scripts/[\w./-]+)([^`\n]*)")
+
+
+def _install(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", str(KIT / "install.sh"), *args], capture_output=True, text=True)
+
+
+@lru_cache(maxsize=None)
+def _help_text(script: str) -> str:
+    if script.endswith(".py"):
+        proc = run_script(script.removeprefix("scripts/"), "--help")
+    else:
+        proc = subprocess.run(["bash", str(KIT.parent / script), "--help"], capture_output=True, text=True)
+    assert proc.returncode == 0, f"{script} --help failed: {proc.stderr}"
+    return proc.stdout
+
+
+def test_there_are_skills_for_onboarding_running_and_reading():
+    assert [p.parent.name for p in SKILLS] == ["onboard-model", "read-report", "run-pipeline"]
+    assert checks.bad_file_names(KIT) == []
+
+
+@pytest.mark.parametrize("skill", SKILLS, ids=lambda p: p.parent.name)
+def test_skill_front_matter_and_gates(skill: Path):
+    page = frontmatter.read_page(skill)
+    assert re.fullmatch(r"sme2prof-[a-z0-9-]{1,55}", page.meta["name"])
+    assert page.meta["name"] == "sme2prof-" + skill.parent.name
+    assert 40 < len(page.meta["description"]) <= 1024 and ":" not in page.meta["description"]
+    assert "## Validation gates" in page.body
+
+
+@pytest.mark.parametrize("doc", SKILLS + [KIT / "readme.md"], ids=lambda p: p.parent.name)
+def test_every_script_and_flag_a_skill_uses_exists(doc: Path):
+    commands = _COMMAND.findall(doc.read_text())
+    assert commands, "a skill must name the commands it runs"
+    for script, rest in commands:
+        assert (KIT.parent / script).is_file(), f"{doc.name}: {script} does not exist"
+        if script.startswith("agentic-kits/"):
+            continue
+        for flag in re.findall(r"(?<!\S)(--[a-z][a-z0-9-]*)", rest):
+            assert flag in _help_text(script), f"{doc.name}: {script} has no {flag}"
+
+
+def test_dry_run_writes_nothing(tmp_path: Path):
+    proc = _install("--dest", str(tmp_path), "--dry-run")
+    assert proc.returncode == 0 and "dry run: nothing was written" in proc.stdout
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_install_writes_each_assistants_files(tmp_path: Path):
+    assert _install("--dest", str(tmp_path)).returncode == 0
+    for skill in SKILLS:
+        name = frontmatter.read_page(skill).meta["name"]
+        assert (tmp_path / ".claude/skills" / name / "SKILL.md").read_text().strip() == skill.read_text().strip()
+        rule = frontmatter.read_page(tmp_path / ".cursor/rules" / f"{name}.mdc")
+        assert rule.meta["alwaysApply"] is False and rule.meta["description"]
+        assert "## Validation gates" in rule.body
+        copilot = frontmatter.read_page(tmp_path / ".github/instructions" / f"{name}.instructions.md")
+        assert copilot.meta["applyTo"] == "**"
+        assert f"agentic-kits/skills/{skill.parent.name}/skill.md" in (tmp_path / "AGENTS.md").read_text()
+
+
+def test_user_files_are_kept_and_agents_section_is_replaced_in_place(tmp_path: Path):
+    (tmp_path / "AGENTS.md").write_text("# My project rules\nKeep this.\n")
+    mine = tmp_path / ".claude/skills/sme2prof-read-report/SKILL.md"
+    mine.parent.mkdir(parents=True)
+    mine.write_text("my own edits\n")
+    first = _install("--dest", str(tmp_path))
+    assert "skipped     .claude/skills/sme2prof-read-report/SKILL.md" in first.stdout
+    assert mine.read_text() == "my own edits\n"
+    _install("--dest", str(tmp_path), "--for", "codex")
+    agents = (tmp_path / "AGENTS.md").read_text()
+    assert agents.startswith("# My project rules\nKeep this.\n")
+    assert agents.count("<!-- sme2prof skills: begin -->") == 1
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--for", "vim"], "unknown assistant 'vim'"),
+    (["--dest", "/nonexistent/folder"], "does not exist"),
+    (["--bogus"], "unknown option --bogus"),
+])
+def test_bad_input_is_one_error_and_a_fix(args, message):
+    proc = _install(*args)
+    assert proc.returncode == 2 and message in proc.stderr and "fix:" in proc.stderr
