@@ -1,0 +1,198 @@
+"""Config validation: every bad input a user can type gives one clear line and a fix.
+
+Each case runs the real entry script (``mac_pipeline.py``) the way a user would and
+checks: exit 2, an ``error:`` line that names the problem, a ``fix:`` line, no
+traceback, and that an earlier run directory in the same output root is untouched.
+"""
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+
+from kit_helpers import run_script
+from pipeline_helpers import experiment, snapshot, write_config
+from sme2prof.config import load_config, validate_config
+from sme2prof.errors import UserError
+from sme2prof.model_registry import is_model_package
+from sme2prof.runners import VARIANT_RE
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CONFIG_FILES = sorted((REPO_ROOT / "configs").rglob("*.json"))
+
+
+@pytest.fixture()
+def workspace(tmp_path: Path) -> Path:
+    """A model file and an earlier run directory that no failed invocation may touch."""
+    (tmp_path / "m_fp32.pte").write_bytes(b"not executed: every case here fails before running")
+    earlier = tmp_path / "runs" / "20260101-000000"
+    earlier.mkdir(parents=True)
+    (earlier / "manifest.json").write_text('{"schema": 1, "status": "complete"}\n')
+    return tmp_path
+
+
+def fails_cleanly(workspace: Path, config: Path, *expected: str) -> str:
+    before = snapshot(workspace / "runs")
+    proc = run_script("mac_pipeline.py", "--config", str(config), "--no-analyze", timeout=120)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert lines[0].startswith("error: ") and lines[1].startswith("  fix: "), proc.stderr
+    assert len([line for line in lines if line.startswith("error:")]) == 1
+    for text in expected:
+        assert text in proc.stderr, proc.stderr
+    assert snapshot(workspace / "runs") == before, "an earlier run directory was modified"
+    assert sorted(p.name for p in (workspace / "runs").iterdir()) == ["20260101-000000"]
+    return proc.stderr
+
+
+def test_malformed_json_reports_line_and_column(workspace: Path) -> None:
+    config = workspace / "bad.json"
+    config.write_text('{\n  "model": "m_fp32.pte",\n  "experiments": [,]\n}\n')
+    fails_cleanly(workspace, config, "invalid JSON at line 3, column 19")
+
+
+@pytest.mark.parametrize("where, key, nearest", [("top", "experiment", "experiments"),
+                                                 ("experiment", "thread", "threads"),
+                                                 ("experiment", "warm_up", "warmup")])
+def test_unknown_key_names_the_nearest_valid_key(workspace: Path, where: str, key: str, nearest: str) -> None:
+    exp = experiment()
+    extra = {}
+    if where == "top":
+        extra[key] = []
+    else:
+        exp[key] = 1
+    config = write_config(workspace, workspace / "m_fp32.pte", [exp], **extra)
+    fails_cleanly(workspace, config, f"unknown key '{key}'", f"did you mean '{nearest}'?")
+
+
+def test_missing_model_file_says_how_to_export(workspace: Path) -> None:
+    config = write_config(workspace, workspace / "toy_cnn_fp16.pte", [experiment()])
+    fails_cleanly(workspace, config, "model file not found",
+                  "export_model.py --model toy_cnn --dtype fp16")
+
+
+@pytest.mark.parametrize("override, message", [
+    ({"runs": 0}, "runs must be an integer > 0"),
+    ({"runs": "5"}, "runs must be an integer > 0"),
+    ({"warmup": -1}, "warmup must be an integer >= 0"),
+    ({"threads": [0]}, "threads must be a non-empty list of integers > 0"),
+    ({"threads": []}, "threads must be a non-empty list of integers > 0"),
+    ({"threads": 4}, "threads must be a non-empty list of integers > 0"),
+    ({"mode": "timeing"}, "mode must be one of timing, xnntrace"),
+    ({"sme2": True}, "sme2 must be one of on, off, any"),
+    ({"name": "a b"}, "name must be letters, digits"),
+])
+def test_wrong_type_or_range_is_refused(workspace: Path, override: dict, message: str) -> None:
+    config = write_config(workspace, workspace / "m_fp32.pte", [experiment(**override)])
+    fails_cleanly(workspace, config, message)
+
+
+def test_empty_experiments_is_refused(workspace: Path) -> None:
+    config = write_config(workspace, workspace / "m_fp32.pte", [])
+    fails_cleanly(workspace, config, "experiments must be a non-empty list")
+
+
+def test_duplicate_experiment_names_are_refused(workspace: Path) -> None:
+    config = write_config(workspace, workspace / "m_fp32.pte", [experiment("a"), experiment("a")])
+    fails_cleanly(workspace, config, "duplicate experiment name 'a'")
+
+
+def test_compare_pair_must_name_experiments(workspace: Path) -> None:
+    config = write_config(workspace, workspace / "m_fp32.pte", [experiment("sme2_on")],
+                          analysis={"compare_pairs": [["sme2_on", "sme2_of"]]})
+    fails_cleanly(workspace, config, "unknown experiment 'sme2_of'")
+
+
+def test_runner_not_found(workspace: Path) -> None:
+    config = write_config(workspace, workspace / "m_fp32.pte",
+                          [experiment(runner=str(workspace / "no" / "executor_runner"))])
+    fails_cleanly(workspace, config, "runner binary not found")
+
+
+def test_unknown_runner_name(workspace: Path) -> None:
+    config = write_config(workspace, workspace / "m_fp32.pte", [experiment(runner="linux-x86_64-sme3-on")])
+    fails_cleanly(workspace, config, "unknown runner 'linux-x86_64-sme3-on'")
+
+
+def fake_built_runner(folder: Path, executable: bool = True, **build_info) -> Path:
+    """A runner folder as build_runners.sh leaves it; the binary never runs (the guard refuses first)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    binary = folder / "executor_runner"
+    binary.write_text("#!/bin/sh\nexit 99\n")
+    binary.chmod(0o755 if executable else 0o644)
+    info = {"runner": folder.name, "kind": "executor_runner", "platform": "linux-x86_64",
+            "sme": False, "sme2": False, "xnntrace": False, "xnnpack_log_level": 0, **build_info}
+    (folder / "build_info.json").write_text(json.dumps(info))
+    return binary
+
+
+def test_runner_not_executable(workspace: Path) -> None:
+    binary = fake_built_runner(workspace / "r", executable=False)
+    assert not binary.stat().st_mode & stat.S_IXUSR
+    config = write_config(workspace, workspace / "m_fp32.pte", [experiment(runner=str(binary))])
+    fails_cleanly(workspace, config, "runner is not executable", "chmod +x")
+
+
+@pytest.mark.parametrize("runner_info, exp_keys, message", [
+    ({"xnntrace": True, "xnnpack_log_level": 5}, {"mode": "timing"}, "logging distorts timings"),
+    ({}, {"mode": "xnntrace"}, "mode xnntrace needs a runner built with XNNPACK kernel logging"),
+    ({"sme": True, "sme2": True}, {"sme2": "off"}, "is built with SME2 on"),
+    ({"sme2": False}, {"sme2": "on"}, "is built without SME2"),
+    ({"platform": "android-arm64"}, {}, "android_pipeline.py"),
+])
+def test_runner_that_does_not_match_the_mode_is_refused(workspace: Path, runner_info: dict, exp_keys: dict,
+                                                        message: str) -> None:
+    binary = fake_built_runner(workspace / "r", **runner_info)
+    config = write_config(workspace, workspace / "m_fp32.pte", [experiment(runner=str(binary), **exp_keys)])
+    fails_cleanly(workspace, config, message)
+
+
+def test_pybind_cannot_trace_kernels(workspace: Path) -> None:
+    config = write_config(workspace, workspace / "m_fp32.pte", [experiment(mode="xnntrace")])
+    fails_cleanly(workspace, config, "'pybind' (pybind) cannot name kernels")
+
+
+def test_sme2_on_refused_where_the_cpu_has_no_sme2(workspace: Path) -> None:
+    from sme2prof.host_info import describe_host
+    if describe_host()["cpu_features"]["sme2"]:
+        pytest.skip("this host has SME2: the refusal cannot happen here")  # never on the x86_64 CI
+    config = write_config(workspace, workspace / "m_fp32.pte", [experiment(sme2="on")])
+    fails_cleanly(workspace, config, "has no SME2")
+
+
+def test_output_root_not_writable(workspace: Path) -> None:
+    blocker = workspace / "a-file"
+    blocker.write_text("a file where the output folder should be")
+    config = write_config(workspace, workspace / "m_fp32.pte", [experiment()],
+                          output_root=str(blocker / "runs"))
+    fails_cleanly(workspace, config, "output root is not writable")
+
+
+def test_config_file_missing(workspace: Path) -> None:
+    fails_cleanly(workspace, workspace / "nope.json", "config file not found")
+
+
+def test_defaults_are_filled() -> None:
+    config = validate_config({"model": "m.pte", "experiments": [{"name": "a", "runner": "pybind"}]})
+    exp = config["experiments"][0]
+    assert (exp["mode"], exp["runs"], exp["warmup"], exp["threads"], exp["sme2"]) == ("timing", 10, 2, [1], "any")
+    with pytest.raises(UserError, match="must be a JSON object"):
+        validate_config([1, 2])
+
+
+@pytest.mark.parametrize("path", CONFIG_FILES, ids=[p.name for p in CONFIG_FILES])
+def test_every_shipped_config_is_valid(path: Path) -> None:
+    """Templates and examples are valid by construction and name models and runners that exist."""
+    config = load_config(path)
+    assert len(path.read_text().splitlines()) <= 25, "keep configs readable in one screen"
+    model = Path(config["model"])
+    assert model.parts[:2] == ("out", "artifacts"), "ship configs that use the export's default location"
+    assert is_model_package(REPO_ROOT / "models" / model.parent.name), f"no models/{model.parent.name}/"
+    assert model.stem.startswith(model.parent.name + "_")
+    for exp in config["experiments"]:
+        assert exp["runner"] in ("pybind", "wheel", "wheel-aarch64-emulated") or VARIANT_RE.match(exp["runner"])
+        if "android" in path.name:
+            assert exp["runner"].startswith("android-arm64-")

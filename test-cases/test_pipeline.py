@@ -1,0 +1,159 @@
+"""The host pipeline, for real: toy_cnn exported with the kit, run by both runners.
+
+Covers the acceptance criteria of the pipeline: ETDumps from the pybind and wheel
+runners that the ExecuTorch Inspector parses into per-operator XNNPACK rows, a complete
+manifest, a crashing runner that fails only its own experiment, Ctrl-C that keeps
+finished results and ``--resume`` that completes the rest, and ``--dry-run``.
+"""
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from kit_helpers import SCRIPTS_DIR
+from pipeline_helpers import experiment, snapshot, toy_cnn_pte, wheel_runner, write_config
+from sme2prof import manifest as mf
+from sme2prof.cli import EXIT_INTERRUPTED
+from sme2prof.host_info import describe_host
+
+STAND_INS = Path(__file__).resolve().parent / "stand_ins"
+
+
+@pytest.fixture(scope="module")
+def model() -> Path:
+    return toy_cnn_pte()
+
+
+@pytest.fixture(scope="module")
+def wheel() -> Path:
+    return wheel_runner()
+
+
+def start_pipeline(*args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, str(SCRIPTS_DIR / "mac_pipeline.py"), *args, "--no-analyze"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def run_pipeline(*args: str) -> tuple[int, str]:
+    proc = start_pipeline(*args)
+    out, _ = proc.communicate(timeout=600)
+    return proc.returncode, out
+
+
+def only_run_dir(root: Path) -> Path:
+    runs = [p for p in root.iterdir() if p.is_dir()]
+    assert len(runs) == 1, runs
+    return runs[0]
+
+
+def inspector_rows(run_dir: Path, result: dict, etrecord: str):
+    from executorch.devtools import Inspector
+    frame = Inspector(etdump_path=str(run_dir / result["etdump"]), etrecord=etrecord).to_dataframe()
+    return frame[(frame.event_block_name == "Execute") & frame.is_delegated_op]
+
+
+def test_real_run_with_both_runners(tmp_path: Path, model: Path, wheel: Path) -> None:
+    config = write_config(tmp_path, model, [experiment("py", "pybind", threads=[2], runs=4, warmup=1),
+                                            experiment("cpp", "wheel", threads=[1, 2], runs=4, warmup=1)],
+                          analysis={"compare_pairs": [["py", "cpp"]]})
+    code, out = run_pipeline("--config", str(config))
+    assert code == 0, out
+    assert "[1/3] py t2: ok, median" in out and "[3/3] cpp t2: ok, median" in out
+    run_dir = only_run_dir(tmp_path / "runs")
+    assert f"run directory: {run_dir}" in out
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["finished_at"]
+    assert manifest["model"]["sha256"] == mf.sha256_of(model)
+    assert manifest["model"]["export"]["model"] == "toy_cnn"
+    assert manifest["executorch"]["version"].startswith("1.5.1")
+    assert manifest["host"]["cpu_features"] == describe_host()["cpu_features"]
+    assert json.loads((run_dir / "config.json").read_text())["experiments"][1]["name"] == "cpp"
+    py, cpp = manifest["experiments"]
+    assert (py["runner_kind"], cpp["runner_kind"]) == ("pybind", "wheel")
+    assert cpp["build_info"]["kind"] == "wheel" and cpp["runner_path"] == str(wheel)
+    assert "threadpool has 2 threads" in (run_dir / py["results"][0]["log"]).read_text()
+    for exp in (py, cpp):
+        assert exp["status"] == "ok"
+        for result in exp["results"]:
+            assert result["status"] == "ok" and result["returncode"] == 0 and result["error"] is None
+            assert len(result["iterations_ms"]) == 5 and all(ms > 0 for ms in result["iterations_ms"])
+            assert result["wall_seconds"] > 0
+            rows = inspector_rows(run_dir, result, manifest["model"]["etrecord"])
+            names = set(rows.event_name)
+            assert any(name.startswith("Convolution (NHWC, F32)") for name in names), names
+            assert all(len(raw) == 5 for raw in rows.raw), "one event per execution, warm-up included"
+
+
+def test_crashing_runner_fails_only_its_experiment(tmp_path: Path, model: Path, wheel: Path) -> None:
+    config = write_config(tmp_path, model, [experiment("crash", str(STAND_INS / "crashing_runner.py")),
+                                            experiment("cpp", "wheel")])
+    code, out = run_pipeline("--config", str(config))
+    assert code == 1, out
+    assert "[1/2] crash t1: FAILED (runner exited with code -11" in out and "[2/2] cpp t1: ok" in out
+    assert "Traceback" not in out
+    manifest = json.loads((only_run_dir(tmp_path / "runs") / "manifest.json").read_text())
+    assert manifest["status"] == "failed"
+    crash, cpp = manifest["experiments"]
+    assert crash["status"] == "failed" and cpp["status"] == "ok"
+    assert "simulating a segmentation fault" in crash["results"][0]["error"]
+    assert crash["results"][0]["iterations_ms"] == [0.5] and crash["results"][0]["returncode"] == -11
+
+
+def test_ctrl_c_keeps_finished_results_and_resume_completes(tmp_path: Path, model: Path, wheel: Path) -> None:
+    config = write_config(tmp_path, model, [experiment("cpp", "wheel"), experiment("py", "pybind")])
+    proc = start_pipeline("--config", str(config))
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if line.startswith("[2/2] py t1: pybind"):
+            break
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == EXIT_INTERRUPTED, "".join(seen) + out
+    assert "--resume" in out and "Traceback" not in out
+    run_dir = only_run_dir(tmp_path / "runs")
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["status"] == "interrupted"
+    cpp, py = manifest["experiments"]
+    assert cpp["results"][0]["status"] == "ok" and py["results"][0]["status"] == "interrupted"
+    finished = snapshot(run_dir / "cpp")
+
+    code, out = run_pipeline("--resume", str(run_dir))
+    assert code == 0, out
+    assert "1 of 2 results to run" in out
+    assert only_run_dir(tmp_path / "runs") == run_dir, "resume must not create another run"
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and len(manifest["resumed_at"]) == 1
+    assert [e["status"] for e in manifest["experiments"]] == ["ok", "ok"]
+    assert snapshot(run_dir / "cpp") == finished, "finished results must stay untouched"
+    assert (run_dir / "py" / "t1" / "attempt-1" / "runner.log").is_file(), "the interrupted attempt is kept"
+
+    code, out = run_pipeline("--resume", str(run_dir))
+    assert code == 0 and "nothing to resume" in out
+
+
+def test_dry_run_prints_commands_and_writes_nothing(tmp_path: Path, model: Path, wheel: Path) -> None:
+    config = write_config(tmp_path, model, [experiment("py", "pybind", threads=[1, 2]),
+                                            experiment("cpp", "wheel")])
+    code, out = run_pipeline("--config", str(config), "--dry-run")
+    assert code == 0, out
+    assert out.count("--etdump_path") == 3 and "-m sme2prof.pybind_worker" in out and str(wheel) in out
+    assert "--num_executions 4 --cpu_threads 2" in out
+    assert not (tmp_path / "runs").exists()
+
+
+def test_run_ids_are_unique_within_one_second(tmp_path: Path) -> None:
+    ids = [mf.create_run_dir(tmp_path, "x")[0] for _ in range(3)]
+    assert len(set(ids)) == 3 and all(i.split("-")[2] == "x" for i in ids)
+
+
+def test_resume_refuses_a_folder_that_is_not_a_run(tmp_path: Path) -> None:
+    code, out = run_pipeline("--resume", str(tmp_path))
+    assert code == 2 and "not a run directory" in out and "Traceback" not in out
