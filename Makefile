@@ -36,5 +36,12 @@ bundle: setup ## lay out pages + kit under out/bundle/ as the learning-paths rep
 archive: setup ## move the current page set to archive/<yyyy-mm-dd>/
 	@$(PY) scripts/site_tools.py archive
 
+EMULATE_CONFIG ?= configs/examples/emulated_sme_toy_cnn.json
+emulate: setup ## watch XNNPACK switch to SME kernels under qemu-aarch64 (no Arm hardware needed)
+	@bash scripts/install_emulation_tools.sh
+	@SME2PROF_PYTHON=$(PY) bash scripts/build_runners.sh --wheel --platform linux-aarch64
+	@$(PY) scripts/export_model.py --model toy_cnn --dtype fp32
+	@$(PY) scripts/mac_pipeline.py --config $(EMULATE_CONFIG)
+
 clean: ## remove generated files (out/); keeps .venv
 	rm -rf $(OUT)

@@ -1,9 +1,9 @@
 """The ExecuTorch C++ package for another platform, taken from that platform's pip wheel.
 
 Why: cross-compiling the wheel runner for linux-aarch64 on an x86_64 machine needs the
-aarch64 build of the same ExecuTorch release (headers, ``lib/*.so`` and the CMake
-package config), and the aarch64 pip wheel carries exactly that. Only the C++ parts are
-unpacked; the Python version of the wheel does not matter, and aarch64 torch is not
+aarch64 build of the same ExecuTorch release (headers, ``lib/*.so``, the CMake package
+config, and ``version.py`` for the commit), and the aarch64 pip wheel carries exactly
+that. Only those parts are unpacked; the Python version of the wheel does not matter, and aarch64 torch is not
 needed because the runner links no Python. The wheel's libraries need glibc 2.27 and
 GLIBCXX 3.4.22 at most, which Debian 12's cross sysroot (glibc 2.36, GCC 12) provides.
 
@@ -14,6 +14,7 @@ renamed into place, so an interrupted download never leaves half a package.
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import subprocess
 import sys
@@ -32,7 +33,8 @@ DEFAULT_VERSION = "1.5.1"
 # publishes a wheel (the C++ parts are the same in every Python flavour).
 PIP_PLATFORM_TAGS = {"linux-aarch64": "manylinux_2_28_aarch64"}
 PIP_PYTHON_VERSION = "3.11"
-CPP_PARTS = ("executorch/include/", "executorch/lib/", "executorch/share/")
+CPP_PARTS = ("executorch/include/", "executorch/lib/", "executorch/share/", "executorch/version.py")
+CONFIG_FILE = Path("share") / "cmake" / "executorch-config.cmake"
 WHEEL_RECORD = "wheel.json"
 
 
@@ -61,7 +63,7 @@ def ensure_platform_package(platform: str, version: str | None, dry_run: bool = 
                         f"use one of: {', '.join(PIP_PLATFORM_TAGS)}")
     version = release_version(version)
     target = package_dir(platform, version)
-    if (target / "share" / "cmake" / "executorch-config.cmake").is_file():
+    if (target / CONFIG_FILE).is_file() and (target / "version.py").is_file():
         return target
     command = download_command(platform, version, Path("<temp>"))
     if dry_run:
@@ -91,6 +93,22 @@ def ensure_platform_package(platform: str, version: str | None, dry_run: bool = 
         staged.rename(target.parent)
     progress(f"unpacked {wheels[0].name} -> {display_path(target)}")
     return target
+
+
+def package_identity(package: Path) -> dict:
+    """``{"version", "git_commit"}`` of an ExecuTorch package folder, read from its version.py.
+
+    Read as text, not imported: the folder may hold another platform's package, and the
+    commit of the libraries being linked is what a build must record.
+    """
+    try:
+        text = (Path(package) / "version.py").read_text(encoding="utf-8")
+    except OSError:
+        return {"version": None, "git_commit": None}
+    version = re.search(r"^__version__\s*=\s*['\"]([^'\"]+)['\"]", text, re.M)
+    commit = re.search(r"^git_version\s*(?::[^=]*)?=\s*['\"]([0-9a-fA-F]+)['\"]", text, re.M)
+    return {"version": version.group(1) if version else None,
+            "git_commit": commit.group(1) if commit else None}
 
 
 def wheel_record(package: Path) -> dict | None:

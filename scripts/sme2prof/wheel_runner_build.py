@@ -83,11 +83,13 @@ def build_wheel_runner(platform: str | None = None, jobs: int | None = None, dry
     if cross and not (host == "linux-x86_64" and platform in CROSS_COMPILERS):
         raise UserError(f"cannot build the wheel runner for {platform} on {host}",
                         f"build it on a {platform} machine, or from linux-x86_64 for linux-aarch64")
-    et = executorch_version()
     if cross:
-        package = aarch64_wheel.ensure_platform_package(platform, et["version"], dry_run, progress)
+        # The same release as the exporter installed here, so runtime and .pte match.
+        package = aarch64_wheel.ensure_platform_package(platform, executorch_version()["version"],
+                                                        dry_run, progress)
     else:
         package = _installed_package_dir()
+    et = aarch64_wheel.package_identity(package)  # of the libraries actually linked
     tools = _find_tools(platform, cross, dry_run)
     work = BUILD_ROOT / platform
     configure = _configure_command(work, package, platform, cross, tools, et)
