@@ -1,0 +1,12 @@
+#!/usr/bin/env python3
+"""Analyse profiling runs (ETDumps + kernel traces) into tables, charts and a report."""
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from sme2prof.analysis.cli import main  # noqa: E402
+from sme2prof.cli import run_entry_point  # noqa: E402
+
+if __name__ == "__main__":
+    sys.exit(run_entry_point(main))

@@ -1,0 +1,11 @@
+"""Analysis of profiling runs: ETDump → operator tables, categories, kernels, report.
+
+The host and Android pipelines call ``analyze_runs([run_dir])`` after a run; the
+``analyze_results.py`` entry script calls ``main``. Outputs (``<run>/analysis/``):
+summary.json, CSV tables, PNG charts and report.md.
+"""
+from __future__ import annotations
+
+from .analyze import AnalysisResult, analyze_runs
+
+__all__ = ["AnalysisResult", "analyze_runs"]

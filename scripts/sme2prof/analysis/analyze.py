@@ -1,0 +1,193 @@
+"""Run the whole analysis: sources → per-result numbers → comparisons → files.
+
+Partial analysis is the rule, not the exception: a failed experiment, an unreadable
+ETDump or a foreign ETRecord becomes a line under "Problems" and every other result is
+still analysed. Only when nothing at all can be analysed does it stop with a UserError.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import run_layout
+from ..errors import UserError
+from ..fileio import read_json, write_json_atomic, write_text_atomic
+from ..paths import OUT_DIR, display_path
+from . import charts
+from .compare import compare as compare_results, resolve_pairs
+from .etdump_reader import read_etdump
+from .findings import comparison_findings, result_findings
+from .kernel_trace import parse_file
+from .report import render_report
+from .result_analysis import ResultAnalysis, analyse_result
+from .sources import Inputs, ResultSource, collect_inputs
+from .tables import write_tables
+
+SUMMARY_NAME = "summary.json"
+REPORT_NAME = "report.md"
+SUMMARY_SCHEMA = 1
+
+
+@dataclass
+class AnalysisResult:
+    """What analyze_runs produced; ``summary`` is exactly what summary.json holds."""
+
+    out_dir: Path
+    summary: dict
+    report_path: Path
+    files: list[Path] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[str]:
+        return self.summary["problems"]
+
+
+def _say(progress: bool, text: str) -> None:
+    if progress:
+        print(text, file=sys.stderr, flush=True)
+
+
+def _analyse_source(src: ResultSource, problems: list[str]) -> ResultAnalysis:
+    if src.status != "ok":
+        problems.append(f"{src.name}: experiment status '{src.status}'"
+                        + (f" ({src.error})" if src.error else "")
+                        + " — left out; run that experiment again to include it")
+        return analyse_result(src, None, None)
+    data = None
+    try:
+        data = read_etdump(src.etdump, src.etrecord, src.warmup)
+    except UserError as exc:
+        problems.append(f"{src.name}: {exc.message} — {exc.fix}")
+    trace = None
+    if src.kernel_trace is not None:
+        if src.kernel_trace.is_file():
+            trace = parse_file(src.kernel_trace)
+            if not trace.kernels:
+                problems.append(f"{src.name}: kernel trace {display_path(src.kernel_trace)} names no "
+                                f"microkernel — the runner needs XNNPACK logging at level 4 or more "
+                                f"(an '-xnntrace' runner build)")
+        else:
+            problems.append(f"{src.name}: kernel trace {display_path(src.kernel_trace)} is missing")
+    return analyse_result(src, data, trace)
+
+
+def _export_info(run_dir: Path, model: dict) -> dict:
+    export = model.get("export")
+    if isinstance(export, dict):
+        return export
+    if isinstance(export, str):
+        for candidate in (run_dir / export, Path(export)):
+            if candidate.is_file():
+                try:
+                    return read_json(candidate)
+                except (ValueError, OSError):
+                    return {}
+    return {}
+
+
+def _run_entries(inputs: Inputs) -> list[dict]:
+    """Provenance of each run directory, straight from its manifest."""
+    entries = []
+    for run_dir in inputs.run_dirs:
+        m = inputs.manifests[str(run_dir)]
+        model = dict(m.get("model") or {})
+        model["export"] = _export_info(run_dir, model)
+        entries.append({"run_id": m.get("run_id") or run_dir.name, "run_dir": str(run_dir),
+                        "status": m.get("status"), "started_at": m.get("started_at"),
+                        "finished_at": m.get("finished_at"), "model": model,
+                        "executorch": m.get("executorch"), "host": m.get("host")})
+    return entries
+
+
+def default_out_dir(inputs: Inputs) -> Path:
+    """One run dir: <run>/analysis/. Anything else: out/analysis/<timestamp>/ (never shared)."""
+    if len(inputs.run_dirs) == 1 and all(s.run_dir == inputs.run_dirs[0] for s in inputs.sources):
+        return run_layout.analysis_dir(inputs.run_dirs[0])
+    return OUT_DIR / "analysis" / run_layout.new_run_id()
+
+
+def check_out_dir(out_dir: Path, run_dirs: list[Path]) -> None:
+    """Refuse to write where files that are not an earlier analysis already live."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"--out {out_dir} is a file", "pass a folder for the analysis output")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / SUMMARY_NAME).exists():
+        raise UserError(f"{display_path(out_dir)} already holds files that are not an analysis",
+                        "pass an empty or new folder with --out")
+    for run_dir in run_dirs:
+        if out_dir.resolve() == run_dir.resolve():
+            raise UserError("--out must not be a run directory itself",
+                            f"use {display_path(run_layout.analysis_dir(run_dir))} or a new folder")
+
+
+def analyze_runs(run_dirs: list[Path], compare_pairs: list[tuple[str, str]] | None = None,
+                 out_dir: Path | None = None, *, etrecord: Path | None = None,
+                 kernel_trace: Path | None = None, warmup: int = 0,
+                 charts_enabled: bool = True, progress: bool = False,
+                 compare: list[tuple[str, str]] | None = None) -> AnalysisResult:
+    """Analyse run directories (or ETDump files) and write summary, CSVs, charts, report.
+
+    ``compare`` (or ``compare_pairs``) lists (A, B) result names; A is measured against
+    baseline B. Without it, the manifest's ``analysis.compare_pairs`` are used.
+    """
+    started = time.perf_counter()
+    inputs = collect_inputs([Path(p) for p in run_dirs], etrecord, kernel_trace, warmup)
+    pairs = compare if compare is not None else compare_pairs
+    names = [s.name for s in inputs.sources]
+    experiments: dict[str, list[tuple[str, int | None]]] = {}
+    for s in inputs.sources:
+        experiments.setdefault(s.experiment, []).append((s.name, s.threads))
+    resolved = resolve_pairs(list(pairs) if pairs else inputs.compare_pairs, names, experiments)
+    out = Path(out_dir) if out_dir else default_out_dir(inputs)
+    check_out_dir(out, inputs.run_dirs)
+
+    problems: list[str] = list(inputs.problems)
+    analyses: list[ResultAnalysis] = []
+    for i, src in enumerate(inputs.sources, 1):
+        t0 = time.perf_counter()
+        analyses.append(_analyse_source(src, problems))
+        _say(progress, f"[{i}/{len(inputs.sources)}] {src.name}: {time.perf_counter() - t0:.2f} s")
+    if not any(a.data is not None or a.latency.get("count") for a in analyses):
+        raise UserError("nothing could be analysed: " + "; ".join(problems),
+                        "fix the problems above (usually: run the failed experiments again)")
+    by_name = {a.name: a for a in analyses}
+    comparisons = []
+    for a, b in resolved:
+        if by_name[a].data is None or by_name[b].data is None:
+            problems.append(f"comparison {a} vs {b} skipped: one side has no ETDump data")
+            continue
+        comparisons.append(compare_results(by_name[a], by_name[b]))
+
+    results = [a.to_dict() for a in analyses]
+    runs = _run_entries(inputs)
+    model_names = {r["run_id"]: (r["model"].get("export") or {}).get("model") for r in runs}
+    for r in results:
+        r["model_name"] = model_names.get(r["run_id"])
+    findings = [f for r in results for f in result_findings(r)]
+    findings += [f for c in comparisons for f in comparison_findings(c)]
+
+    chart_files = []
+    if charts_enabled:
+        for fname, title, fn in (("latency.png", "End-to-end latency", charts.latency_chart),
+                                 ("categories.png", "Operator time by category", charts.category_chart),
+                                 ("top_operators.png", "Top operators", charts.top_operators_chart)):
+            if fn(results, out / fname):
+                chart_files.append({"file": fname, "title": title})
+        for i, c in enumerate(comparisons, 1):
+            fname = f"compare_{i}.png"
+            if charts.comparison_chart(c, out / fname):
+                chart_files.append({"file": fname, "title": f"{c['a']} vs {c['b']}"})
+    tables = write_tables(results, comparisons, out)
+    summary = {
+        "schema": SUMMARY_SCHEMA, "generated_at": run_layout.utc_now_iso(),
+        "analysis_seconds": 0.0, "runs": runs, "results": results,
+        "comparisons": comparisons, "findings": findings, "problems": problems,
+        "files": {"tables": [p.name for p in tables], "charts": chart_files,
+                  "report": REPORT_NAME, "summary": SUMMARY_NAME},
+    }
+    summary["analysis_seconds"] = time.perf_counter() - started
+    report_path = write_text_atomic(out / REPORT_NAME, render_report(summary))
+    summary_path = write_json_atomic(out / SUMMARY_NAME, summary)
+    files = [summary_path, report_path, *tables, *[out / c["file"] for c in chart_files]]
+    return AnalysisResult(out_dir=out, summary=summary, report_path=report_path, files=files)

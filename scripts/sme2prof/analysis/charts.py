@@ -1,0 +1,164 @@
+"""PNG charts: latency with spread, category breakdown, top operators, comparisons.
+
+Sized for the learning-path pages: at most 1280 px wide (12.8 in at 100 dpi), well under
+200 KB (flat colours, no transparency), long operator names shortened. Emulated results
+carry "(emulated)" in their label so a chart cannot be mistaken for a performance result.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (backend must be chosen first)
+
+from ..fileio import write_bytes_atomic  # noqa: E402
+from .categories import CATEGORIES  # noqa: E402
+
+WIDTH_IN = 12.8
+DPI = 100
+CATEGORY_COLOURS = {"CONV": "#1f77b4", "GEMM": "#ff7f0e", "Data Movement": "#d62728",
+                    "Elementwise": "#2ca02c", "Other": "#9467bd", "Non-delegated": "#7f7f7f"}
+MAX_LABEL = 38
+
+
+def shorten(text: str, limit: int = MAX_LABEL) -> str:
+    """Cut the middle, not the end: 'run-a/sme2_on@t4' and 'run-b/sme2_on@t4' stay distinct."""
+    if len(text) <= limit:
+        return text
+    head = (limit - 1) // 2
+    return text[:head] + "…" + text[len(text) - (limit - 1 - head):]
+
+
+def _label(res: dict) -> str:
+    return shorten(res["name"] + (" (emulated)" if res.get("emulated") else ""), 44)
+
+
+def _save(fig, path: Path) -> Path:
+    import io
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI)
+    plt.close(fig)
+    return write_bytes_atomic(path, buf.getvalue())
+
+
+def _height(rows: int) -> float:
+    return min(12.0, max(3.6, 1.4 + 0.42 * rows))
+
+
+def latency_chart(results: list[dict], path: Path) -> Path | None:
+    """Median latency per result, whiskers p10–p90, dots at min and max."""
+    rows = [r for r in results if (r.get("latency") or {}).get("median_ms") is not None]
+    if not rows:
+        return None
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, _height(len(rows))))
+    ys = list(range(len(rows)))[::-1]
+    for y, r in zip(ys, rows):
+        lat = r["latency"]
+        colour = "#bbbbbb" if r.get("emulated") else ("#e6a23c" if lat["noisy"] else "#4c72b0")
+        ax.barh(y, lat["median_ms"], color=colour, height=0.6)
+        ax.errorbar(lat["median_ms"], y, xerr=[[lat["median_ms"] - lat["p10_ms"]],
+                                                [lat["p90_ms"] - lat["median_ms"]]],
+                    fmt="none", ecolor="black", capsize=5, lw=1.2)
+        ax.plot([lat["min_ms"], lat["max_ms"]], [y, y], "k.", ms=5)
+        ax.text(max(lat["p90_ms"], lat["median_ms"]), y, f"  {lat['median_ms']:.3f} ms (cv {100 * lat['cv']:.1f} %, n={lat['count']})",
+                va="center", fontsize=10)
+    ax.set_yticks(ys, [_label(r) for r in rows], fontsize=11)
+    xmax = max(r["latency"]["max_ms"] for r in rows)
+    ax.set_xlim(0, xmax * 1.45)
+    ax.set_xlabel("end-to-end latency per inference (ms): bar = median, whiskers = p10–p90, dots = min/max",
+                  fontsize=11)
+    title = "End-to-end latency (orange: noisy, cv > 5 %"
+    title += "; grey: emulated — not a performance result)" if any(r.get("emulated") for r in rows) else ")"
+    ax.set_title(title, fontsize=13)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def category_chart(results: list[dict], path: Path) -> Path | None:
+    """Stacked 100 % bars: each result's operator time split into the categories."""
+    rows = [r for r in results if r.get("categories")]
+    if not rows:
+        return None
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, _height(len(rows)) + 0.8))
+    ys = list(range(len(rows)))[::-1]
+    for cat in CATEGORIES:
+        lefts = []
+        for r in rows:
+            before = 0.0
+            for c in r["categories"]:
+                if c["category"] == cat:
+                    break
+                before += c["share"]
+            lefts.append(100 * before)
+        widths = [100 * next(c["share"] for c in r["categories"] if c["category"] == cat) for r in rows]
+        if not any(widths):
+            continue
+        ax.barh(ys, widths, left=lefts, color=CATEGORY_COLOURS[cat], label=cat, height=0.6)
+        for y, left, w in zip(ys, lefts, widths):
+            if w >= 6:
+                ax.text(left + w / 2, y, f"{w:.0f}%", ha="center", va="center", color="white",
+                        fontsize=10, fontweight="bold")
+    ax.set_yticks(ys, [_label(r) for r in rows], fontsize=11)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("share of operator time (%)", fontsize=11)
+    ax.set_title("Operator time by category", fontsize=13)
+    ax.legend(ncol=6, loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=10, frameon=False)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def top_operators_chart(results: list[dict], path: Path, top: int = 12) -> Path | None:
+    """Time per iteration of the heaviest operators, one bar per result (up to 4)."""
+    rows = [r for r in results if r.get("operators")][:4]
+    if not rows:
+        return None
+    weight: dict[str, float] = {}
+    for r in rows:
+        for op in r["operators"]:
+            weight[op["name"]] = max(weight.get(op["name"], 0.0), op["per_iteration_ms"])
+    names = sorted(weight, key=weight.get, reverse=True)[:top]
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, _height(len(names) * (0.6 + 0.25 * len(rows)))))
+    bar_h = 0.8 / len(rows)
+    ys = list(range(len(names)))[::-1]
+    colours = ["#4c72b0", "#dd8452", "#55a868", "#c44e52"]
+    for i, r in enumerate(rows):
+        ms = {op["name"]: op["per_iteration_ms"] for op in r["operators"]}
+        ax.barh([y + 0.4 - bar_h * (i + 0.5) for y in ys], [ms.get(n, 0.0) for n in names],
+                height=bar_h, color=colours[i], label=_label(r))
+    ax.set_yticks(ys, [shorten(n) for n in names], fontsize=10)
+    ax.set_xlabel("time per inference (ms, mean of timed iterations)", fontsize=11)
+    ax.set_title(f"Top {len(names)} operators by time", fontsize=13)
+    ax.legend(fontsize=10, loc="lower right")
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def comparison_chart(cmp: dict, path: Path) -> Path | None:
+    """Per-category time of A and baseline B side by side, speedup written next to it."""
+    cats = cmp.get("categories") or []
+    if not cats:
+        return None
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, _height(len(cats) * 1.3)))
+    ys = list(range(len(cats)))[::-1]
+    ax.barh([y + 0.2 for y in ys], [c["b_ms"] for c in cats], height=0.4, color="#bbbbbb",
+            label=f"{shorten(cmp['b'], 40)} (baseline)")
+    ax.barh([y - 0.2 for y in ys], [c["a_ms"] for c in cats], height=0.4,
+            color=[CATEGORY_COLOURS[c["category"]] for c in cats], label=shorten(cmp["a"], 40))
+    for y, c in zip(ys, cats):
+        sp = f"{c['speedup']:.2f}×" if c["speedup"] else "—"
+        ax.text(max(c["a_ms"], c["b_ms"]), y, f"  {sp}", va="center", fontsize=11)
+    ax.set_yticks(ys, [c["category"] for c in cats], fontsize=11)
+    xmax = max(max(c["a_ms"], c["b_ms"]) for c in cats)
+    ax.set_xlim(0, xmax * 1.25)
+    ax.set_xlabel("time per inference (ms)", fontsize=11)
+    em = " — emulated, not a performance result" if cmp["emulated"] else ""
+    sp = f"{cmp['speedup']:.2f}×" if cmp.get("speedup") else "n/a"
+    ax.set_title(f"{shorten(cmp['a'], 40)} vs {shorten(cmp['b'], 40)}: end-to-end {sp}{em}", fontsize=13)
+    ax.legend(fontsize=10, loc="lower right")
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return _save(fig, path)

@@ -1,0 +1,66 @@
+"""``analyze_results.py``: argument parsing and printing around ``analyze_runs``."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Sequence
+
+from ..paths import display_path
+from .analyze import analyze_runs
+
+EPILOG = """examples:
+  python scripts/analyze_results.py out/runs/20261121-163512
+  python scripts/analyze_results.py out/runs/20261121-163512 --compare sme2_on sme2_off
+  python scripts/analyze_results.py out/runs/RUN_A out/runs/RUN_B --compare RUN_A/baseline RUN_B/baseline --out out/analysis/a-vs-b
+  python scripts/analyze_results.py test-cases/fixtures/real-runs/aarch64-qemu-cpu-max-sme/cnn-linear-fp32.etdump \\
+      test-cases/fixtures/real-runs/aarch64-qemu-cpu-max-sme-off/cnn-linear-fp32.etdump \\
+      --compare aarch64-qemu-cpu-max-sme/cnn-linear-fp32 aarch64-qemu-cpu-max-sme-off/cnn-linear-fp32
+
+Result names: <experiment>, or <experiment>@t<threads> when an experiment ran several
+thread counts; prefixed with <run-id>/ when two run directories share a name. A bare
+ETDump is named after its file ('<folder>/<file>' when two files share a name).
+--compare A B measures A against baseline B: speedup = B time / A time.
+Output: one run directory -> <run>/analysis/; anything else -> --out, by default
+out/analysis/<timestamp>/ (a new folder, so no other analysis is overwritten).
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="analyze_results.py", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Analyse profiling runs: latency statistics, operator table, categories, "
+                    "SME path and kernels, comparisons; writes summary.json, CSV, PNG and report.md.")
+    p.add_argument("inputs", nargs="+", type=Path, metavar="RUN_DIR",
+                   help="run directory (with manifest.json) or an ETDump file")
+    p.add_argument("--compare", nargs=2, action="append", metavar=("A", "B"), default=None,
+                   help="compare result A against baseline B (repeatable); default: the "
+                        "config's analysis.compare_pairs")
+    p.add_argument("--out", type=Path, help="output folder (default: see below)")
+    p.add_argument("--etrecord", type=Path, help="ETRecord for a single ETDump file argument")
+    p.add_argument("--kernel-trace", type=Path,
+                   help="XNNPACK log for a single ETDump file argument")
+    p.add_argument("--warmup", type=int, default=0,
+                   help="executions to drop from bare ETDump files (run dirs use the manifest)")
+    p.add_argument("--no-charts", action="store_true", help="skip the PNG charts")
+    p.add_argument("--json", action="store_true", help="print summary.json to stdout")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result = analyze_runs(args.inputs, out_dir=args.out, compare=[tuple(c) for c in args.compare or []] or None,
+                          etrecord=args.etrecord, kernel_trace=args.kernel_trace,
+                          warmup=args.warmup, charts_enabled=not args.no_charts,
+                          progress=not args.json)
+    if args.json:
+        print(json.dumps(result.summary, indent=2, default=str))
+        return 0
+    summary = result.summary
+    print(f"analysed {len(summary['results'])} result(s) in {summary['analysis_seconds']:.1f} s")
+    for finding in summary["findings"]:
+        print(f"  - {finding}")
+    for problem in summary["problems"]:
+        print(f"  problem: {problem}")
+    print(f"report: {display_path(result.report_path)}")
+    return 0

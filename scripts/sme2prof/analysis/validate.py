@@ -1,0 +1,160 @@
+"""``validate_results.py``: is a run directory complete, and is its analysis up to date?
+
+Each check says what is missing and the command that produces it, so a person (or an
+agent following a skill file) can fix a run without reading the code.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import struct
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Sequence
+
+from .. import run_layout
+from ..errors import UserError
+from ..fileio import read_json
+from ..paths import display_path
+from .analyze import REPORT_NAME, SUMMARY_NAME
+
+MAX_CHART_BYTES = 200_000
+MAX_CHART_WIDTH = 1280
+EPILOG = """examples:
+  python scripts/validate_results.py out/runs/20261121-163512
+  python scripts/validate_results.py out/runs/20261121-163512 --json
+
+Exit status: 0 when every check passes, 1 when something is missing, 2 on bad input.
+"""
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    message: str
+    fix: str = ""
+
+
+def png_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) from a PNG header, or None when the file is not a PNG."""
+    with open(path, "rb") as handle:
+        head = handle.read(24)
+    if len(head) < 24 or head[:8] != b"\x89PNG\r\n\x1a\n":
+        return None
+    return struct.unpack(">II", head[16:24])
+
+
+def _run_checks(run_dir: Path, manifest: dict) -> list[Check]:
+    shown = display_path(run_dir)
+    resume = f"python scripts/mac_pipeline.py --resume {shown} (android_pipeline.py for a phone run)"
+    checks = [Check("manifest", True, f"{run_layout.MANIFEST_NAME} readable (schema {manifest.get('schema')})")]
+    missing_keys = [k for k in ("schema", "run_id", "status", "config", "model", "experiments")
+                    if k not in manifest]
+    if missing_keys:
+        checks.append(Check("manifest keys", False, f"manifest lacks {', '.join(missing_keys)}",
+                            "the run was made by an older or interrupted pipeline; run it again"))
+    status = manifest.get("status")
+    checks.append(Check("run status", status == "complete", f"run status is '{status}'",
+                        "" if status == "complete" else resume))
+    if not (run_dir / run_layout.CONFIG_COPY_NAME).is_file():
+        checks.append(Check("config copy", False, f"{run_layout.CONFIG_COPY_NAME} missing",
+                            "the pipeline writes it at the start of a run; run the pipeline again"))
+    for exp in manifest.get("experiments") or []:
+        name = exp.get("name", "?")
+        results = exp.get("results") or []
+        if not results:
+            checks.append(Check(f"{name}", False, "experiment has no results", resume))
+        for res in results:
+            label = f"{name} t{res.get('threads')}"
+            if res.get("status") != "ok":
+                err = f": {res['error']}" if res.get("error") else ""
+                checks.append(Check(f"{label} status", False, f"result status '{res.get('status')}'{err}", resume))
+                continue
+            for key, required in (("etdump", True), ("log", True),
+                                  ("kernel_trace", exp.get("mode") == "xnntrace")):
+                rel = res.get(key)
+                if not rel and not required:
+                    continue
+                path = run_dir / rel if rel else None
+                ok = bool(path and path.is_file() and path.stat().st_size > 0)
+                what = display_path(path) if path else f"{key} (not recorded)"
+                checks.append(Check(f"{label} {key}", ok,
+                                    f"{what} {'present' if ok else 'missing or empty'}",
+                                    "" if ok else resume))
+    return checks
+
+
+def _analysis_checks(run_dir: Path, manifest: dict) -> list[Check]:
+    out = run_layout.analysis_dir(run_dir)
+    fix = f"python scripts/analyze_results.py {display_path(run_dir)}"
+    summary_path = out / SUMMARY_NAME
+    if not summary_path.is_file():
+        return [Check("analysis", False, f"{display_path(summary_path)} missing", fix)]
+    try:
+        summary = read_json(summary_path)
+    except (ValueError, OSError):
+        return [Check("analysis", False, f"{display_path(summary_path)} unreadable", fix)]
+    checks = [Check("summary.json", True, "summary.json readable")]
+    files = summary.get("files") or {}
+    for name in [REPORT_NAME, *files.get("tables", [])]:
+        ok = (out / name).is_file()
+        checks.append(Check(name, ok, f"{name} {'present' if ok else 'missing'}", "" if ok else fix))
+    for chart in files.get("charts", []):
+        path = out / chart["file"]
+        if not path.is_file():
+            checks.append(Check(chart["file"], False, f"{chart['file']} missing", fix))
+            continue
+        size = path.stat().st_size
+        dims = png_size(path)
+        ok = dims is not None and dims[0] <= MAX_CHART_WIDTH and size <= MAX_CHART_BYTES
+        checks.append(Check(chart["file"], ok,
+                            f"{chart['file']} {dims[0] if dims else '?'}x{dims[1] if dims else '?'} px, "
+                            f"{size / 1000:.0f} KB (limits {MAX_CHART_WIDTH} px, {MAX_CHART_BYTES // 1000} KB)",
+                            "" if ok else fix))
+    analysed = {(r.get("experiment"), r.get("threads")) for r in summary.get("results", [])}
+    ok_results = {(e.get("name"), r.get("threads")) for e in manifest.get("experiments") or []
+                  for r in e.get("results") or [] if r.get("status") == "ok"}
+    stale = sorted(f"{n} t{t}" for n, t in ok_results - analysed)
+    checks.append(Check("analysis up to date", not stale,
+                        "analysis covers every ok result" if not stale else
+                        f"analysis does not cover: {', '.join(stale)}", "" if not stale else fix))
+    return checks
+
+
+def validate_run(run_dir: Path) -> list[Check]:
+    if not run_dir.is_dir():
+        raise UserError(f"{run_dir} is not a folder",
+                        "pass a run directory, e.g. out/runs/<run-id> (ls out/runs/)")
+    path = run_layout.manifest_path(run_dir)
+    if not path.is_file():
+        return [Check("manifest", False, f"{display_path(path)} missing: not a run directory",
+                      "run python scripts/mac_pipeline.py --config <config> to make one")]
+    try:
+        manifest = read_json(path)
+    except (ValueError, OSError) as exc:
+        return [Check("manifest", False, f"{display_path(path)} unreadable ({exc})",
+                      "the pipeline was interrupted while writing it; run it again")]
+    return _run_checks(run_dir, manifest) + _analysis_checks(run_dir, manifest)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="validate_results.py", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Check a run directory (manifest, ETDumps, logs, kernel traces) and its "
+                    "analysis (summary.json, report.md, CSV, charts); say how to produce what is missing.")
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    parser.add_argument("--json", action="store_true", help="print the checks as JSON")
+    args = parser.parse_args(argv)
+    checks = validate_run(args.run_dir)
+    failed = [c for c in checks if not c.ok]
+    if args.json:
+        print(json.dumps({"run_dir": str(args.run_dir), "ok": not failed,
+                          "checks": [asdict(c) for c in checks]}, indent=2))
+    else:
+        for c in checks:
+            print(f"{'ok     ' if c.ok else 'MISSING'} {c.name}: {c.message}")
+            if c.fix:
+                print(f"        fix: {c.fix}")
+        print(f"{len(checks) - len(failed)}/{len(checks)} checks passed")
+    return 1 if failed else 0
