@@ -354,18 +354,20 @@ def _analyze(run_dir: Path) -> int:
     """Run the analysis when this checkout has it; the report path is the last line printed."""
     try:
         from .analysis import analyze_runs  # written by the analysis part
-    except ImportError:
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__package__}.analysis":
+            raise
         print("note: analysis is not available in this checkout; run scripts/analyze_results.py later")
         return 0
+    print("analysing the run (ETDumps -> operator tables, charts, report) ...", flush=True)
+    started = time.perf_counter()
     try:
-        analyze_runs([run_dir])
+        result = analyze_runs([run_dir])
     except UserError as exc:
         print(f"error: analysis failed: {exc.message}", file=sys.stderr)
         if exc.fix:
             print(f"  fix: {exc.fix}", file=sys.stderr)
         return EXIT_FAILED_RESULTS
-    report = run_layout.analysis_dir(run_dir) / "report.md"
-    print(f"report: {display_path(report)}" if report.is_file()
-          else f"analysis written to {display_path(run_layout.analysis_dir(run_dir))}", flush=True)
+    print(f"analysis done in {time.perf_counter() - started:.1f} s", flush=True)
+    print(f"report: {display_path(result.report_path)}", flush=True)
     return 0
-
