@@ -1,0 +1,117 @@
+"""``benchmark_pipeline.py``: what the pipeline costs, and whether the runners agree.
+
+Two numbers a user should know before trusting a profile, both measured in one run:
+
+* pipeline overhead: the whole pipeline's wall time against the sum of the iterations
+  it measured (process start, model load, torch import for pybind, ETDump writing);
+* runner agreement: the ``pybind`` runner's per-iteration median against the ``wheel``
+  runner's on the same model, same thread count (Python call overhead per iteration).
+
+Not a test: it times things. Results go to ``out/benchmarks/pipeline-<id>.json``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+from . import run_layout
+from .errors import UserError
+from .fileio import write_json_atomic
+from .host_info import describe_host
+from .paths import ARTIFACTS_DIR, OUT_DIR, SCRIPTS_DIR, display_path
+
+EPILOG = """examples:
+  python scripts/benchmark_pipeline.py                          # toy_cnn fp32, 50 runs, 1 thread
+  python scripts/benchmark_pipeline.py --model mobilenet_v3_small --runs 30 --threads 2"""
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="benchmark_pipeline.py", epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     description="Pipeline wall time vs measured iterations; "
+                                                 "pybind vs wheel per-iteration median.")
+    parser.add_argument("--model", default="toy_cnn", help="model package name (exported when missing)")
+    parser.add_argument("--dtype", default="fp32", choices=("fp32", "fp16", "int8"))
+    parser.add_argument("--runs", type=int, default=50, help="timed iterations per runner")
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=None, help="JSON result (default out/benchmarks/...)")
+    args = parser.parse_args(argv)
+    if args.runs <= 0 or args.threads <= 0 or args.warmup < 0:
+        raise UserError("--runs and --threads must be > 0, --warmup >= 0", "for example --runs 50 --threads 1")
+    return args
+
+
+def ensure_model(model: str, dtype: str) -> Path:
+    pte = ARTIFACTS_DIR / model / f"{model}_{dtype}.pte"
+    if not pte.is_file():
+        from .exporter import export_model
+        print(f"exporting {model} {dtype} (not found at {display_path(pte)}) ...", flush=True)
+        pte = Path(export_model(model, dtype).pte_path)
+    return pte
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    from .wheel_runner_build import find_wheel_runner
+    find_wheel_runner()  # UserError with the build command when it is missing: the ratio needs it
+    pte = ensure_model(args.model, args.dtype)
+    bench_dir = OUT_DIR / "benchmarks"
+    bench_id = run_layout.new_run_id()
+    work = bench_dir / f"pipeline-{bench_id}"
+    work.mkdir(parents=True, exist_ok=True)
+    config = {"model": str(pte), "output_root": str(work / "runs"), "label": "benchmark",
+              "experiments": [{"name": r, "runner": r, "runs": args.runs, "warmup": args.warmup,
+                               "threads": [args.threads]} for r in ("pybind", "wheel")]}
+    config_path = work / "config.json"
+    write_json_atomic(config_path, config)
+    print(f"running the pipeline on {display_path(pte)}: pybind and wheel, {args.warmup} warm-up + "
+          f"{args.runs} timed, {args.threads} thread(s) ...", flush=True)
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, str(SCRIPTS_DIR / "mac_pipeline.py"), "--config", str(config_path),
+                           "--no-analyze"], text=True)
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise UserError(f"the pipeline failed (exit {proc.returncode})", "see its output above")
+    run_dir = next(p for p in sorted((work / "runs").iterdir()) if p.is_dir())
+    manifest = json.loads(run_layout.manifest_path(run_dir).read_text())
+    result = summarize(manifest, wall, pte, args)
+    out = args.out or bench_dir / f"pipeline-{bench_id}.json"
+    write_json_atomic(out, result)
+    print_result(result)
+    print(f"written: {display_path(out)}")
+    return 0
+
+
+def summarize(manifest: dict, wall: float, pte: Path, args: argparse.Namespace) -> dict:
+    runners = {}
+    all_iterations = 0.0
+    for exp in manifest["experiments"]:
+        res = exp["results"][0]
+        timed = res["iterations_ms"][exp["warmup"]:]
+        all_iterations += sum(res["iterations_ms"])
+        runners[exp["name"]] = {"median_ms": statistics.median(timed), "min_ms": min(timed),
+                                "iterations_sum_ms": sum(res["iterations_ms"]),
+                                "process_wall_seconds": res["wall_seconds"]}
+    return {"benchmark": "pipeline", "model": str(pte), "dtype": args.dtype, "runs": args.runs,
+            "warmup": args.warmup, "threads": args.threads, "run_dir": manifest["run_id"],
+            "host": describe_host(), "pipeline_wall_seconds": round(wall, 3),
+            "iterations_sum_seconds": round(all_iterations / 1000.0, 6),
+            "wall_over_iterations": round(wall / (all_iterations / 1000.0), 1) if all_iterations else None,
+            "pybind_median_over_wheel_median": round(runners["pybind"]["median_ms"] / runners["wheel"]["median_ms"], 3),
+            "runners": runners}
+
+
+def print_result(result: dict) -> None:
+    print(f"\npipeline wall time        {result['pipeline_wall_seconds']:.2f} s")
+    print(f"sum of measured iterations {result['iterations_sum_seconds']:.4f} s "
+          f"(wall / iterations = {result['wall_over_iterations']}x)")
+    for name, r in result["runners"].items():
+        print(f"{name:<7} median {r['median_ms']:.4f} ms, runner process {r['process_wall_seconds']:.2f} s")
+    print(f"pybind median / wheel median = {result['pybind_median_over_wheel_median']}")
