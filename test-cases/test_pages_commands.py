@@ -79,7 +79,7 @@ def test_every_unmarked_page_command_runs_in_a_fresh_copy(repo_root: Path, capsy
     with tempfile.TemporaryDirectory(prefix="sme2prof-pages-") as tmp:
         clone = Path(tmp) / "sme-executorch-profiling"
         page_commands.copy_working_tree(repo_root, clone)
-        page_commands.link_venv(clone, venv)
+        page_commands.link_venv(clone, venv, repo_root / ".venv-vision")
         for page in content_pages(clone / PATH_REL):
             run = page_commands.run_page(clone, page, timeout=1200)
             runs.append(run)

@@ -124,3 +124,15 @@ def test_every_page_renders_to_a_png_for_review(tmp_path: Path):
         name = "sme-executorch-profiling" if page.name == "_index.md" else page.stem
         png = tmp_path / f"{name}.png"
         assert png.is_file() and png.stat().st_size > 10_000, name
+
+
+def test_placeholders_are_reported(tmp_path: Path):
+    (tmp_path / "01-a.md").write_text("---\ntitle: a\n---\nSee __RESULTS__ here.\nTODO: write\n")
+    assert checks.unfinished_text(tmp_path) == ["01-a.md:4: unfinished text '__RESULTS__'",
+                                                "01-a.md:5: unfinished text 'TODO'"]
+
+
+def test_the_path_has_exactly_the_designed_pages():
+    assert [p.name for p in page_files()] == [
+        "01-overview.md", "02-setup-and-model-onboarding.md", "03-pipeline-and-analysis.md",
+        "04-agent-skills.md", "_index.md", "_next-steps.md"]

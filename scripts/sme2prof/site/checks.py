@@ -122,3 +122,14 @@ def stray_pages(site_dir: Path) -> list[str]:
     return [f"{p.relative_to(site_dir)}: page generated from a kit folder"
             for p in sorted(site_dir.rglob("*.html"))
             if any(part in NEVER_PAGES for part in p.relative_to(site_dir).parts)]
+
+
+_PLACEHOLDER = re.compile(r"__[A-Z][A-Z_]+__|\bTODO\b|\bTBD\b")
+
+
+def unfinished_text(pages_dir: Path) -> list[str]:
+    """Placeholders left in a page (``__SOMETHING__``, TODO, TBD): a reader must never see one."""
+    return [f"{path.name}:{n}: unfinished text {m.group(0)!r}"
+            for path in sorted(pages_dir.glob("*.md"))
+            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+            for m in _PLACEHOLDER.finditer(line)]

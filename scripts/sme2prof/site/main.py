@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..errors import UserError
+from ..fileio import write_text_atomic
 from ..paths import REPO_ROOT, display_path
 from . import (archive, bundle, checks, frontmatter, hugo, page_blocks, page_commands, screenshots,
                stack_diagram)
@@ -59,7 +60,7 @@ def all_problems() -> list[str]:
     for folder in ("content", *KIT_DIRS):
         if (REPO_ROOT / folder).is_dir():
             problems += [f"{folder}/{p}" for p in checks.bad_file_names(REPO_ROOT / folder)]
-    problems += checks.image_problems(PAGES_DIR, IMAGES_DIR)
+    problems += checks.image_problems(PAGES_DIR, IMAGES_DIR) + checks.unfinished_text(PAGES_DIR)
     blocks = [b for page in page_files() for b in page_blocks.page_blocks(page)]
     problems += page_blocks.unknown_needs(blocks)
     site = build_site()
@@ -92,19 +93,29 @@ def run_commands(execute: bool) -> int:
         clone = Path(tmp) / "sme-executorch-profiling"
         page_commands.copy_working_tree(REPO_ROOT, clone)
         if venv:
-            page_commands.link_venv(clone, venv)
+            page_commands.link_venv(clone, venv, REPO_ROOT / ".venv-vision")
         runs = []
         for page in content_pages(clone / PATH_REL):
             print(f"running the commands of {page.name} ...", flush=True)
             run = page_commands.run_page(clone, page, timeout=1200)
             runs.append(run)
             print(f"  {len(run.ran)} blocks in {run.seconds:.0f} s", flush=True)
+            _save_block_outputs(run)
             if run.returncode:
                 print(run.output[-4000:], file=sys.stderr)
                 raise UserError(f"a command block failed at {run.failed_block.where}",
                                 "fix the command on the page (or the kit) and run again")
     print_command_counts(runs)
     return 0
+
+
+def _save_block_outputs(run: page_commands.PageRun) -> None:
+    """Keep what each block printed, so a page's "what you should see" can be checked."""
+    folder = REVIEW_OUT.parent / "page-commands"
+    folder.mkdir(parents=True, exist_ok=True)
+    for block, text in zip(run.ran, run.block_outputs()):
+        write_text_atomic(folder / f"{Path(block.page).stem}-line{block.line:03d}.txt",
+                          f"$ {block.code}\n{text}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -33,6 +33,16 @@ class PageRun:
     output: str = ""
     seconds: float = 0.0
 
+    def block_outputs(self) -> list[str]:
+        """What each ran block printed (stdout and stderr interleaved), in block order."""
+        chunks: list[str] = []
+        for line in self.output.splitlines(keepends=True):
+            if line.startswith(MARK):
+                chunks.append("")
+            elif chunks:
+                chunks[-1] += line
+        return chunks
+
 
 def copy_working_tree(repo: Path, dest: Path) -> None:
     """A fresh clone of ``repo`` with the working tree's current files laid over it.
@@ -50,11 +60,16 @@ def copy_working_tree(repo: Path, dest: Path) -> None:
             shutil.copy2(src, dest / rel)
 
 
-def link_venv(dest: Path, venv: Path) -> None:
-    """Reuse an existing virtual environment instead of installing torch again."""
-    target = dest / ".venv"
-    if not target.exists():
-        target.symlink_to(venv, target_is_directory=True)
+def link_venv(dest: Path, venv: Path, vision_venv: Path | None = None) -> None:
+    """Reuse existing virtual environments instead of installing torch again.
+
+    ``.venv`` is the kit's environment; ``.venv-vision`` (timm, torchvision) is linked
+    too when the source repository has one, else the page's own setup command creates it.
+    """
+    for name, source in ((".venv", venv), (".venv-vision", vision_venv)):
+        target = dest / name
+        if source is not None and source.is_dir() and not target.exists():
+            target.symlink_to(source, target_is_directory=True)
 
 
 def current_venv() -> Path | None:
@@ -64,7 +79,7 @@ def current_venv() -> Path | None:
 
 def session_script(blocks: list[CodeBlock]) -> str:
     """One bash session: activate .venv when present, then each block after a marker."""
-    parts = ["set -euo pipefail",
+    parts = ["set -euo pipefail", "exec 2>&1",
              'if [ -f .venv/bin/activate ]; then source .venv/bin/activate; fi']
     for index, block in enumerate(blocks):
         parts.append(f"echo {shlex.quote(MARK + str(index))}")
