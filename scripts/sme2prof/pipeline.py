@@ -64,6 +64,9 @@ class HostTransport:
     def describe(self) -> dict:
         return describe_host()
 
+    def check_runner_name(self, experiment: dict) -> None:
+        """Every runner kind can run on the host; resolution checks the platform."""
+
     def check_runner(self, runner: ResolvedRunner, target: dict) -> None:
         check_target(runner, target)
 
@@ -144,6 +147,7 @@ def build_plan(config: dict, config_path: Path, transport) -> Plan:
     jobs: list[Job] = []
     runners: list[ResolvedRunner] = []
     for experiment in config["experiments"]:
+        transport.check_runner_name(experiment)
         runner = resolve_runner(experiment, target)
         transport.check_runner(runner, target)
         features = (runner.target or {}).get("cpu_features") or target.get("cpu_features", {})
@@ -271,7 +275,12 @@ def _execute(plan: Plan, run_dir: Path, manifest: dict, transport, analyze: bool
         return EXIT_INTERRUPTED
     except TransportLost as exc:
         for job in jobs:
-            if job.result["status"] in ("pending", "running"):
+            if job.result["status"] == "running":
+                log_file = run_dir / job.result["log"]
+                job.result["status"] = "failed"
+                job.result["error"] = f"{exc}; last log lines:\n{log_tail(log_file)}"
+                print(f"{job.label}: FAILED ({exc})", flush=True)
+            elif job.result["status"] == "pending":
                 job.result["status"] = "failed"
                 job.result["error"] = f"not run: {exc}"
         _finish(run_dir, manifest, "failed")

@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Stand-in for ``adb`` with a phone attached, for testing android_pipeline.py without a phone.
+
+What it emulates, and nothing more: ``/data/local/tmp`` on the "device" is the local
+folder ``$FAKE_ADB_ROOT/data/local/tmp``; ``push``/``pull`` copy files there;
+``shell CMD`` runs CMD on this host with those paths rewritten (so the pushed runner,
+a host binary in the tests, really runs); ``shell getprop`` and ``shell cat
+/proc/cpuinfo`` print a recorded SME2 phone's answers; ``logcat`` is empty.
+
+Failure modes the pipeline must handle:
+  FAKE_ADB_NO_DEVICE=1             every command fails with "error: no devices/emulators found"
+  FAKE_ADB_DISCONNECT_AFTER=N      the N+1-th runner invocation and every later command fail
+                                   with "error: device not found" (unset it to "reconnect")
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+DEVICE_TMP = "/data/local/tmp"
+GETPROP = """[ro.product.manufacturer]: [FakeVendor]
+[ro.product.model]: [SME2 Test Phone]
+[ro.product.device]: [fakephone]
+[ro.build.version.release]: [15]
+[ro.build.version.sdk]: [35]
+[ro.product.cpu.abi]: [arm64-v8a]
+[ro.soc.model]: [FAKE-SOC-9]
+[ro.hardware]: [fake]
+"""
+CPUINFO = "".join(f"""processor\t: {i}
+Features\t: fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm lrcpc dcpop asimddp sve i8mm bf16 sve2 sme sme2
+CPU implementer\t: 0x41
+CPU part\t: 0xd85
+
+""" for i in range(8))
+
+
+def local(path: str, root: Path) -> str:
+    return path.replace(DEVICE_TMP, str(root / DEVICE_TMP.lstrip("/")))
+
+
+def gone(message: str = "error: device not found") -> int:
+    print(message, file=sys.stderr)
+    return 1
+
+
+def shell(args: list[str], root: Path) -> int:
+    command = " ".join(args)
+    if command.strip() == "getprop":
+        sys.stdout.write(GETPROP)
+        return 0
+    if command.strip() == "cat /proc/cpuinfo":
+        sys.stdout.write(CPUINFO)
+        return 0
+    if "--model_path" in command:  # a runner invocation: count it for FAKE_ADB_DISCONNECT_AFTER
+        counter = root / "runner-invocations"
+        count = int(counter.read_text()) if counter.exists() else 0
+        limit = os.environ.get("FAKE_ADB_DISCONNECT_AFTER")
+        if limit is not None and count >= int(limit):
+            (root / "disconnected").write_text("the cable was pulled here\n")
+            return gone()
+        counter.write_text(str(count + 1))
+    return subprocess.run(["sh", "-c", local(command, root)]).returncode
+
+
+def main(argv: list[str]) -> int:
+    root = Path(os.environ["FAKE_ADB_ROOT"])
+    (root / DEVICE_TMP.lstrip("/")).mkdir(parents=True, exist_ok=True)
+    if argv[:1] == ["-s"]:
+        argv = argv[2:]
+    if os.environ.get("FAKE_ADB_NO_DEVICE"):
+        return gone("error: no devices/emulators found")
+    if os.environ.get("FAKE_ADB_DISCONNECT_AFTER") is not None and (root / "disconnected").exists():
+        return gone()
+    verb, rest = (argv[0], argv[1:]) if argv else ("", [])
+    if verb == "shell":
+        return shell(rest, root)
+    if verb == "push":
+        dst = Path(local(rest[1], root))
+        dst = dst / Path(rest[0]).name if rest[1].endswith("/") else dst
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(rest[0], dst)
+        print(f"{rest[0]}: 1 file pushed.")
+        return 0
+    if verb == "pull":
+        src = Path(local(rest[0], root))
+        if not src.is_file():
+            print(f"adb: error: failed to stat remote object '{rest[0]}': No such file or directory",
+                  file=sys.stderr)
+            return 1
+        shutil.copy2(src, rest[1])
+        print(f"{rest[0]}: 1 file pulled.")
+        return 0
+    if verb == "logcat":
+        return 0
+    if verb == "devices":
+        print("List of devices attached\nFAKE0001\tdevice")
+        return 0
+    print(f"fake_adb: unsupported command {argv}", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
