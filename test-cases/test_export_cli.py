@@ -1,0 +1,132 @@
+"""scripts/export_model.py as a user runs it: listing, onboarding a model, and bad input.
+
+Every bad input must give one ``error:`` line plus a ``fix:`` line, exit 2, print no
+traceback, and leave earlier exports untouched.
+"""
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from kit_helpers import run_script
+
+BROKEN_MODEL = textwrap.dedent('''
+    """A model torch.export cannot trace when asked to (data-dependent control flow)."""
+    import torch
+
+    DESCRIPTION = "test model that breaks torch.export on request"
+    DTYPES = ("fp32",)
+
+
+    class Branchy(torch.nn.Module):
+        def __init__(self, data_dependent: bool) -> None:
+            super().__init__()
+            self.linear = torch.nn.Linear(4, 4)
+            self.data_dependent = data_dependent
+
+        def forward(self, x):
+            y = self.linear(x)
+            if self.data_dependent and y.sum() > 0:    # torch.export cannot trace this
+                return y * 2
+            return y
+
+
+    def build_model(data_dependent: bool = False):
+        torch.manual_seed(0)
+        return Branchy(data_dependent).eval()
+
+
+    def example_inputs():
+        return (torch.ones(1, 4),)
+''')
+
+
+@pytest.fixture(scope="module")
+def user_models(tmp_path_factory, repo_root) -> Path:
+    """A user's own models folder: the template copied as-is, plus a breakable model."""
+    root = tmp_path_factory.mktemp("user_models")
+    shutil.copytree(repo_root / "models" / "_template", root / "my_mlp")
+    (root / "branchy").mkdir()
+    (root / "branchy" / "__init__.py").write_text(BROKEN_MODEL)
+    return root
+
+
+def _assert_user_error(result, *expected: str) -> None:
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith(("error:", "  fix:"))]
+    assert len(lines) == 2 and lines[0].startswith("error:"), result.stderr
+    for text in expected:
+        assert text in result.stderr, result.stderr
+
+
+def test_list_shows_every_model_with_a_description(user_models):
+    result = run_script("export_model.py", "--list", "--models-dir", str(user_models))
+    assert result.returncode == 0, result.stderr
+    lines = {line.split()[0]: line for line in result.stdout.splitlines() if line.strip()}
+    for name in ("toy_cnn", "mobilenet_v3_small", "vit_tiny", "my_mlp", "branchy"):
+        assert name in lines, result.stdout
+    assert "ViT" in lines["vit_tiny"] and "[fp32]" in lines["branchy"]
+    assert "_template" not in result.stdout.split("\n\n")[0]
+
+
+def test_template_copy_exports_from_a_user_folder(user_models, tmp_path):
+    result = run_script("export_model.py", "--models-dir", str(user_models), "--model", "my_mlp",
+                        "--dtype", "fp32", "--model-arg", "width=8", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "exported my_mlp (fp32)" in result.stdout
+    assert "1 partition(s)" in result.stdout and "coverage 100%" in result.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "my_mlp_fp32.etrecord", "my_mlp_fp32.export.json", "my_mlp_fp32.pte"]
+
+
+def test_unknown_model_names_the_closest_ones():
+    result = run_script("export_model.py", "--model", "mobilenet_v3", "--dtype", "fp32")
+    _assert_user_error(result, "unknown model 'mobilenet_v3'", "mobilenet_v3_small")
+
+
+def test_unsupported_dtype_is_refused(user_models):
+    result = run_script("export_model.py", "--models-dir", str(user_models), "--model", "branchy",
+                        "--dtype", "int8")
+    _assert_user_error(result, "does not support dtype int8", "fp32")
+
+
+def test_missing_models_dir_is_refused(tmp_path):
+    result = run_script("export_model.py", "--models-dir", str(tmp_path / "nope"), "--list")
+    _assert_user_error(result, "does not exist", str(tmp_path / "nope"))
+
+
+def test_failing_torch_export_names_the_model_and_keeps_the_previous_export(user_models, tmp_path):
+    good = run_script("export_model.py", "--models-dir", str(user_models), "--model", "branchy",
+                      "--out", str(tmp_path))
+    assert good.returncode == 0, good.stderr
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    bad = run_script("export_model.py", "--models-dir", str(user_models), "--model", "branchy",
+                     "--model-arg", "data_dependent=true", "--out", str(tmp_path))
+    _assert_user_error(bad, "torch.export (fp32) failed for model 'branchy'", "forward()",
+                       str(user_models / "branchy"))
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_unwritable_output_dir_is_refused_before_exporting(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = run_script("export_model.py", "--model", "toy_cnn", "--out", str(blocker / "sub"))
+    _assert_user_error(result, "cannot write to output directory", "--out")
+    assert "[2/4]" not in result.stdout
+
+
+@pytest.mark.parametrize("arg,expected", [("depth", "not key=value"),
+                                          ("colour=red", "has no option colour")])
+def test_bad_model_args_are_refused(arg, expected):
+    result = run_script("export_model.py", "--model", "toy_cnn", "--model-arg", arg)
+    _assert_user_error(result, expected)
+
+
+def test_help_has_an_example():
+    result = run_script("export_model.py", "--help")
+    assert result.returncode == 0
+    assert "python scripts/export_model.py --model toy_cnn --dtype fp32" in result.stdout
