@@ -33,9 +33,9 @@ def workspace(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def fails_cleanly(workspace: Path, config: Path, *expected: str) -> str:
+def fails_cleanly(workspace: Path, config: Path, *expected: str, env: dict | None = None) -> str:
     before = snapshot(workspace / "runs")
-    proc = run_script("mac_pipeline.py", "--config", str(config), "--no-analyze", timeout=120)
+    proc = run_script("mac_pipeline.py", "--config", str(config), "--no-analyze", env=env, timeout=120)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
@@ -110,6 +110,12 @@ def test_runner_not_found(workspace: Path) -> None:
     config = write_config(workspace, workspace / "m_fp32.pte",
                           [experiment(runner=str(workspace / "no" / "executor_runner"))])
     fails_cleanly(workspace, config, "runner binary not found")
+
+
+def test_wheel_runner_not_built(workspace: Path) -> None:
+    config = write_config(workspace, workspace / "m_fp32.pte", [experiment(runner="wheel")])
+    fails_cleanly(workspace, config, "the wheel runner for", "is not built", "build_runners.sh --wheel",
+                  env={"SME2PROF_OUT_DIR": str(workspace / "fresh-out")})
 
 
 def test_unknown_runner_name(workspace: Path) -> None:

@@ -251,7 +251,8 @@ def print_plan(plan: Plan, transport, run_dir: Path, only: list[Job] | None = No
     for job in jobs:
         folder = run_layout.result_dir(run_dir, job.experiment["name"], job.threads)
         print(f"  [{job.label}] {job.experiment['warmup']} warm-up + {job.experiment['runs']} timed:")
-        print(f"    {shlex.join(transport.command(job, plan.model, folder))}")
+        env = "".join(f"{key}={shlex.quote(value)} " for key, value in job.runner.env.items())
+        print(f"    {env}{shlex.join(transport.command(job, plan.model, folder))}")
 
 
 def _execute(plan: Plan, run_dir: Path, manifest: dict, transport, analyze: bool,

@@ -25,28 +25,30 @@ Pushes the .pte and the android-arm64-* runner (+ libc++_shared.so) to
 adb is taken from --adb, then $ADB, then PATH."""
 
 
-def add_common_options(parser: argparse.ArgumentParser) -> None:
+def build_parser(prog: str, description: str, epilog: str) -> argparse.ArgumentParser:
+    """The options both pipelines share."""
+    parser = argparse.ArgumentParser(prog=prog, description=description, epilog=epilog,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", help="pipeline config (JSON); see configs/templates/")
     parser.add_argument("--dry-run", action="store_true",
                         help="validate and print every command that would run; write nothing")
     parser.add_argument("--resume", metavar="RUN_DIR",
                         help="finish an interrupted or failed run: re-run only results that are not ok")
     parser.add_argument("--no-analyze", action="store_true", help="skip the analysis after the run")
+    return parser
 
 
-def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    args = parser.parse_args(argv)
     if bool(args.config) == bool(args.resume):
         parser.error("give exactly one of --config FILE or --resume RUN_DIR")
+    return args
 
 
 def host_main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="mac_pipeline.py", formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Profile a .pte on this machine (macOS or Linux) with the runners a config names.",
-        epilog=HOST_EPILOG)
-    add_common_options(parser)
-    args = parser.parse_args(argv)
-    _check(parser, args)
+    parser = build_parser("mac_pipeline.py", "Profile a .pte on this machine (macOS or Linux) with the "
+                          "runners a config names.", HOST_EPILOG)
+    args = parse(parser, argv)
     return run_pipeline(args.config, HostTransport(), dry_run=args.dry_run, resume=args.resume,
                         analyze=not args.no_analyze)
 
@@ -54,15 +56,11 @@ def host_main(argv: Sequence[str] | None = None) -> int:
 def android_main(argv: Sequence[str] | None = None) -> int:
     from .android import AndroidTransport, find_adb
 
-    parser = argparse.ArgumentParser(
-        prog="android_pipeline.py", formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Profile a .pte on an Android phone over adb with the runners a config names.",
-        epilog=ANDROID_EPILOG)
-    add_common_options(parser)
+    parser = build_parser("android_pipeline.py", "Profile a .pte on an Android phone over adb with the "
+                          "runners a config names.", ANDROID_EPILOG)
     parser.add_argument("--serial", help="adb serial of the phone (needed when several are connected)")
     parser.add_argument("--adb", help="adb executable (default: $ADB, then adb on PATH)")
-    args = parser.parse_args(argv)
-    _check(parser, args)
+    args = parse(parser, argv)
     transport = AndroidTransport(find_adb(args.adb), args.serial)
     return run_pipeline(args.config, transport, dry_run=args.dry_run, resume=args.resume,
                         analyze=not args.no_analyze)

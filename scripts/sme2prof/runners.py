@@ -66,24 +66,13 @@ def pybind_runner(host: dict) -> ResolvedRunner:
 
 
 def _wheel_runner(host: dict) -> ResolvedRunner:
-    try:
-        from .wheel_runner_build import find_wheel_runner  # written by the runner-build part
-    except ImportError:
-        binary = _find_wheel_runner_here(host["platform"])
-    else:
-        binary = Path(find_wheel_runner(host["platform"]))
+    from .wheel_runner_build import find_wheel_runner  # UserError with the build command if missing
+
+    binary = Path(find_wheel_runner(host["platform"]))
     info = _read_build_info(binary)
     _check_platform("wheel", info.get("platform", host["platform"]), host)
     return ResolvedRunner(name="wheel", kind="wheel", command_prefix=[str(binary)], build_info=info,
                           binary=binary, logs_kernels=False)
-
-
-def _find_wheel_runner_here(platform: str) -> Path:
-    binary = RUNNERS_DIR / f"wheel-{platform}" / "wheel_runner"
-    if not binary.is_file():
-        raise UserError(f"the wheel runner is not built for {platform} (no {binary})",
-                        "bash scripts/build_runners.sh --wheel")
-    return binary
 
 
 def _emulated_runner(experiment: dict) -> ResolvedRunner:
