@@ -85,6 +85,9 @@ def test_phone_disconnects_mid_run(phone: dict) -> None:
     assert second["status"] == "failed" and "disconnected" in second["error"]
     assert third["status"] == "failed" and third["error"].startswith("not run:")
 
+    proc = run_script("mac_pipeline.py", "--resume", str(run_dir), env=phone["env"])
+    assert proc.returncode == 2 and "made by the android pipeline" in proc.stderr
+
     proc = android(phone, "--resume", str(run_dir))  # reconnected: the counter no longer limits
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "2 of 3 results to run" in proc.stdout

@@ -21,7 +21,7 @@ from pathlib import Path
 from . import run_layout
 from .errors import UserError
 from .host_info import parse_proc_cpuinfo
-from .pipeline import Job, TransportLost, log_tail, run_logged
+from .pipeline import PIPELINE_SCRIPTS, Job, TransportLost, log_tail, run_logged
 from .runner_spec import ResolvedRunner, runner_flags
 from .runners import EMULATED_KIND, check_target
 
@@ -80,7 +80,7 @@ class AndroidTransport:
     """Moves files and commands over adb; the pipeline does everything else."""
 
     kind = "android"
-    script = "scripts/android_pipeline.py"
+    script = PIPELINE_SCRIPTS[kind]
 
     def __init__(self, adb: str, serial: str | None = None) -> None:
         self.adb = adb

@@ -31,6 +31,7 @@ from .runners import check_target, guard_runner_mode, resolve_runner
 
 LOG_TAIL_LINES = 8
 EXIT_FAILED_RESULTS = 1
+PIPELINE_SCRIPTS = {"host": "scripts/mac_pipeline.py", "android": "scripts/android_pipeline.py"}
 
 
 class TransportLost(Exception):
@@ -59,7 +60,7 @@ class HostTransport:
     """Runs runners as child processes of this machine."""
 
     kind = "host"
-    script = "scripts/mac_pipeline.py"
+    script = PIPELINE_SCRIPTS[kind]
 
     def describe(self) -> dict:
         return describe_host()
@@ -164,6 +165,10 @@ def run_pipeline(config_file: str | None, transport, *, dry_run: bool = False,
     if resume:
         run_dir = Path(resume).resolve()
         stored = mf.load(run_dir)
+        if stored.get("pipeline", transport.kind) != transport.kind:
+            raise UserError(f"run {stored.get('run_id')} was made by the {stored['pipeline']} pipeline",
+                            f"python {PIPELINE_SCRIPTS.get(stored['pipeline'], 'the script that made it')} "
+                            f"--resume {display_path(run_dir)}")
         config = validate_config(read_json(run_dir / run_layout.CONFIG_COPY_NAME),
                                  display_path(run_dir / run_layout.CONFIG_COPY_NAME))
         plan = build_plan(config, Path(stored.get("config_path") or run_dir), transport)
