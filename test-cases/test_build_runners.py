@@ -88,9 +88,9 @@ def kleidiai(tmp_path: Path) -> Path:
     return path
 
 
-def dry_run_json(capsys, monkeypatch, host: str, *args: str) -> dict:
+def dry_run_json(capsys, monkeypatch, host: str, *args: str, ccache: str = "off") -> dict:
     monkeypatch.setattr(build_cli, "host_platform_name", lambda: host)
-    assert build_cli.main([*args, "--dry-run", "--json"]) == 0
+    assert build_cli.main([*args, "--ccache", ccache, "--dry-run", "--json"]) == 0
     return json.loads(capsys.readouterr().out)
 
 
@@ -149,7 +149,8 @@ def test_script_dry_run_prints_the_exact_commands(tmp_path):
     proc = subprocess.run(
         ["bash", str(SCRIPT), "--platform", "linux-x86_64", "--variants", "sme2-off-xnntrace",
          "--jobs", "2", "--executorch-dir", str(tmp_path / "executorch"),
-         "--out-dir", str(tmp_path / "runners"), "--build-root", str(tmp_path / "b"), "--dry-run"],
+         "--out-dir", str(tmp_path / "runners"), "--build-root", str(tmp_path / "b"), "--dry-run",
+         "--ccache", "off"],
         capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", "SME2PROF_PYTHON": env_python},
         cwd=tmp_path)
     if proc.returncode == 2 and "not one of the platforms" in proc.stderr:
@@ -220,6 +221,20 @@ def test_defaults_this_host_timing_variants_plus_android(fake_ndk, capsys, monke
     assert [p["runner"] for p in plans] == ["macos-arm64-sme2-on", "macos-arm64-sme2-off"]
 
 
+def test_ccache_adds_only_the_compiler_launcher(capsys, monkeypatch, tmp_path):
+    """With ccache the xnntrace variant reuses the timing variant's objects; the flags that
+    define the variant are unchanged."""
+    monkeypatch.setattr(build_cli.shutil, "which", lambda name: f"/opt/bin/{name}")
+    args = ("--variant", "linux-x86_64-sme2-off", "--out-dir", str(tmp_path))
+    plain = dry_run_json(capsys, monkeypatch, "linux-x86_64", *args)["plans"][0]["cache"]
+    cached = dry_run_json(capsys, monkeypatch, "linux-x86_64", *args, ccache="on")["plans"][0]["cache"]
+    assert cached == {**plain, "CMAKE_C_COMPILER_LAUNCHER": "/opt/bin/ccache",
+                      "CMAKE_CXX_COMPILER_LAUNCHER": "/opt/bin/ccache"}
+    monkeypatch.setattr(build_cli.shutil, "which", lambda name: None)
+    with pytest.raises(UserError, match="ccache is not installed"):
+        build_cli.main([*args, "--ccache", "on", "--dry-run"])
+
+
 def test_variant_names_match_the_pipeline_hint(capsys, monkeypatch, tmp_path):
     """The pipeline's fix says `build_runners.sh --variant <runner name>`: that must work."""
     plans = dry_run_json(capsys, monkeypatch, "linux-x86_64", "--variant",
@@ -270,3 +285,12 @@ def test_guard_refuses_sme2_off_experiment_on_sme2_on_runner(capsys, monkeypatch
     runner = runners.resolve_runner(experiment, {"platform": "macos-arm64"})
     with pytest.raises(UserError, match="built with SME2 on"):
         runners.guard_runner_mode(experiment, runner, {"sme2": True})
+
+
+def test_wheel_flag_dispatches_to_the_wheel_runner_builder(tmp_path):
+    """--wheel hands over to sme2prof.wheel_runner_build (dry run: prints its plan)."""
+    proc = subprocess.run(["bash", str(SCRIPT), "--wheel", "--dry-run"], capture_output=True,
+                          text=True, env={"PATH": "/usr/bin:/bin", "SME2PROF_PYTHON": sys.executable})
+    assert proc.returncode == 0, proc.stderr
+    assert "would run:" in proc.stdout
+    assert Path(proc.stdout.splitlines()[-1]).parent.name == "runners"

@@ -188,3 +188,18 @@ def test_android_build_ships_libcxx_and_records_the_ndk(tmp_path, capsys):
     assert (info["sme"], info["sme2"], info["xnntrace"]) == (True, True, True)
     assert info["cmake_cache"]["ANDROID_STL"] == "c++_shared"
     assert info["cmake_cache"]["EXECUTORCH_PAL_DEFAULT"] == "posix"
+
+
+def test_ccache_environment_lets_variants_share_objects(tmp_path, monkeypatch):
+    monkeypatch.delenv("CCACHE_BASEDIR", raising=False)
+    env = _env(tmp_path)
+    env.compiler_launcher = "/usr/bin/ccache"
+    plan = plan_runner_build("linux-x86_64", "sme2-off", _checkout(tmp_path), env, jobs=2)
+    tool_env = build_run.launcher_environment(plan)
+    assert tool_env["CCACHE_BASEDIR"] == str(tmp_path.resolve())
+    assert tool_env["CCACHE_NOHASHDIR"] == "1"
+    assert tool_env["CMAKE_CXX_COMPILER_LAUNCHER"] == "/usr/bin/ccache"
+    env.compiler_launcher = None
+    plain = plan_runner_build("linux-x86_64", "sme2-off", tmp_path / "executorch", env, jobs=2)
+    assert "CCACHE_NOHASHDIR" not in build_run.launcher_environment(plain) or \
+        "CCACHE_NOHASHDIR" in __import__("os").environ

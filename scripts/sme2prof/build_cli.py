@@ -62,8 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--clean", action="store_true", help="delete the build tree first")
     parser.add_argument("--out-dir", default=str(RUNNERS_DIR),
                         help="where runner folders go (default: out/runners)")
-    parser.add_argument("--build-root", default=str(OUT_DIR / "runner-builds"),
-                        help="cmake build trees, kept for fast rebuilds (default: out/runner-builds)")
+    parser.add_argument("--build-root", default=str(OUT_DIR / "build" / "executor_runner"),
+                        help="cmake build trees, kept for fast rebuilds (default: out/build/executor_runner)")
     parser.add_argument("--android-ndk", default=os.environ.get("ANDROID_NDK"),
                         help="Android NDK r27+ (default: $ANDROID_NDK)")
     parser.add_argument("--android-platform", default=DEFAULT_ANDROID_PLATFORM,
@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "download; default: $KLEIDIAI_SOURCE_DIR)")
     parser.add_argument("--flatc", default=None, help="host flatc for cross builds")
     parser.add_argument("--flatcc", default=None, help="host flatcc for cross builds")
+    parser.add_argument("--ccache", choices=("auto", "on", "off"), default="auto",
+                        help="compile through ccache (auto: when installed). Variants differ in "
+                             "few files, so the second variant then builds in minutes")
     parser.add_argument("--wheel", action="store_true",
                         help="build the small C++ runner against the pip wheel instead")
     return parser
@@ -80,6 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _host_tool(explicit: str | None, name: str) -> str | None:
     return explicit or shutil.which(name)
+
+
+def compiler_launcher(choice: str) -> str | None:
+    found = shutil.which("ccache")
+    if choice == "on" and not found:
+        raise UserError("--ccache on, but ccache is not installed",
+                        "apt-get install ccache (or brew install ccache), or use --ccache off")
+    return found if choice != "off" else None
 
 
 def make_environment(args: argparse.Namespace, host: str) -> BuildEnvironment:
@@ -92,7 +103,8 @@ def make_environment(args: argparse.Namespace, host: str) -> BuildEnvironment:
         host_platform=host, python=sys.executable,
         runners_dir=resolve_repo_path(args.out_dir), build_root=resolve_repo_path(args.build_root),
         android_ndk=ndk, android_platform=args.android_platform, kleidiai_dir=kleidiai,
-        flatc=_host_tool(args.flatc, "flatc"), flatcc=_host_tool(args.flatcc, "flatcc"))
+        flatc=_host_tool(args.flatc, "flatc"), flatcc=_host_tool(args.flatcc, "flatcc"),
+        compiler_launcher=compiler_launcher(args.ccache))
 
 
 def print_dry_run(plans: list[RunnerBuildPlan], checks: list[dict], as_json: bool) -> None:

@@ -86,7 +86,25 @@ def require_prerequisites(plans: list[RunnerBuildPlan], env: BuildEnvironment) -
         say(f"  ok  {label}: {detail}")
 
 
-def run_logged(cmd: list[str], log_path: Path, step: str, started: float) -> None:
+def launcher_environment(plan: RunnerBuildPlan) -> dict[str, str]:
+    """ccache settings that let variants in different build folders share object files:
+    paths under the common base are hashed relative to the build folder, whose depth
+    is the same for every variant. The launcher also goes into the environment so the
+    host flatc/flatcc sub-builds (ExternalProject, which ignores our cache variables)
+    are cached too."""
+    env = dict(os.environ)
+    launcher = plan.cache.get("CMAKE_CXX_COMPILER_LAUNCHER", "")
+    if launcher.endswith("ccache"):
+        base = os.path.commonpath([plan.executorch_dir.resolve(), plan.build_dir.resolve()])
+        env.setdefault("CCACHE_BASEDIR", base)
+        env.setdefault("CCACHE_NOHASHDIR", "1")
+        env.setdefault("CMAKE_C_COMPILER_LAUNCHER", launcher)
+        env.setdefault("CMAKE_CXX_COMPILER_LAUNCHER", launcher)
+    return env
+
+
+def run_logged(cmd: list[str], log_path: Path, step: str, started: float,
+               env: dict[str, str] | None = None) -> None:
     """Run ``cmd``, append all output to ``log_path``, print progress every few seconds."""
     tail: deque[str] = deque(maxlen=LOG_TAIL_LINES)
     last_report = time.monotonic()
@@ -94,7 +112,7 @@ def run_logged(cmd: list[str], log_path: Path, step: str, started: float) -> Non
         log.write(f"$ {shell_line(cmd)}\n")
         log.flush()
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                text=True, errors="replace")
+                                text=True, errors="replace", env=env)
         assert proc.stdout is not None
         for line in proc.stdout:
             log.write(line)
@@ -212,9 +230,10 @@ def build_runner(plan: RunnerBuildPlan, env: BuildEnvironment, clean: bool = Fal
     plan.log_path.write_text("", encoding="utf-8")
     started = time.monotonic()
     say(f"[{plan.name}] configure (log: {plan.log_path})")
-    run_logged(plan.configure_cmd, plan.log_path, f"[{plan.name}] configure", started)
+    tool_env = launcher_environment(plan)
+    run_logged(plan.configure_cmd, plan.log_path, f"[{plan.name}] configure", started, tool_env)
     say(f"[{plan.name}] configured in {time.monotonic() - started:.0f} s; building {CMAKE_TARGET}")
-    run_logged(plan.build_cmd, plan.log_path, f"[{plan.name}] build", started)
+    run_logged(plan.build_cmd, plan.log_path, f"[{plan.name}] build", started, tool_env)
     if not plan.built_binary.is_file():
         raise UserError(f"[{plan.name}] build finished but {plan.built_binary} is missing; "
                         f"log: {plan.log_path}",

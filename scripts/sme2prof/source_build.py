@@ -7,10 +7,10 @@ cache variables that decide it. This module turns ``(platform, variant)`` into t
 variables and into the exact ``cmake`` commands, without running anything, so a dry
 run, the tests and the real build all use the same plan.
 
-Option names were checked against the ExecuTorch 1.5 sources
-(``tools/cmake/preset/default.cmake``, ``backends/xnnpack/CMakeLists.txt``,
-``backends/xnnpack/cmake/Dependencies.cmake``, XNNPACK's ``CMakeLists.txt`` and
-``src/log.c``, ``third-party/CMakeLists.txt``).
+Option names were checked against ExecuTorch sources of the 1.5 line (commit e4576d0,
+XNNPACK 92a7ad5): ``tools/cmake/preset/default.cmake``, ``CMakeLists.txt`` (the
+executor_runner target), ``backends/xnnpack/CMakeLists.txt`` and ``cmake/Dependencies.cmake``,
+XNNPACK's ``CMakeLists.txt`` and ``src/log.c``, ``third-party/CMakeLists.txt``.
 """
 from __future__ import annotations
 
@@ -85,6 +85,7 @@ class BuildEnvironment:
     flatcc: str | None = None
     cross_cc: str = "clang"
     cross_cxx: str = "clang++"
+    compiler_launcher: str | None = None   # ccache: variants share most object files
 
 
 @dataclass
@@ -280,6 +281,9 @@ def platform_cache(platform: str, env: BuildEnvironment) -> tuple[dict[str, str]
         if not (env.flatc and env.flatcc):
             notes.append("no host flatc/flatcc given (--flatc/--flatcc): ExecuTorch builds "
                          "them for the host as external projects")
+    if env.compiler_launcher:
+        cache["CMAKE_C_COMPILER_LAUNCHER"] = env.compiler_launcher
+        cache["CMAKE_CXX_COMPILER_LAUNCHER"] = env.compiler_launcher
     if platform in ARM_PLATFORMS:
         if env.kleidiai_dir:
             cache["KLEIDIAI_SOURCE_DIR"] = str(env.kleidiai_dir)
