@@ -43,5 +43,16 @@ emulate: setup ## watch XNNPACK switch to SME kernels under qemu-aarch64 (no Arm
 	@$(PY) scripts/export_model.py --model toy_cnn --dtype fp32
 	@$(PY) scripts/mac_pipeline.py --config $(EMULATE_CONFIG)
 
+VISION_PY := .venv-vision/bin/python
+
+.PHONY: edgetam test-edgetam
+edgetam: ## set up .venv-vision (timm) and export the EdgeTAM image encoder (fp32, 1024x1024)
+	@bash scripts/setup_vision_env.sh
+	@$(VISION_PY) scripts/export_model.py --model edgetam_image_encoder --dtype fp32
+
+test-edgetam: ## set up .venv-vision and run the EdgeTAM export/runtime test in it
+	@bash scripts/setup_vision_env.sh
+	@$(VISION_PY) -m pytest test-cases/test_edgetam.py
+
 clean: ## remove generated files (out/); keeps .venv
 	rm -rf $(OUT)
