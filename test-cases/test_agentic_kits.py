@@ -14,7 +14,7 @@ from sme2prof.site import checks, frontmatter
 
 KIT = Path(__file__).resolve().parent.parent / "agentic-kits"
 SKILLS = sorted(KIT.glob("skills/*/skill.md"))
-_COMMAND = re.compile(r"(?:python|bash) (scripts/[\w./-]+)([^`\n]*)")
+_COMMAND = re.compile(r"(?:python|bash) ((?:scripts|agentic-kits)/[\w./-]+)([^`\n]*)")
 
 
 def _install(*args: str) -> subprocess.CompletedProcess:
@@ -51,8 +51,6 @@ def test_every_script_and_flag_a_skill_uses_exists(doc: Path):
     assert commands, "a skill must name the commands it runs"
     for script, rest in commands:
         assert (KIT.parent / script).is_file(), f"{doc.name}: {script} does not exist"
-        if script.startswith("agentic-kits/"):
-            continue
         for flag in re.findall(r"(?<!\S)(--[a-z][a-z0-9-]*)", rest):
             assert flag in _help_text(script), f"{doc.name}: {script} has no {flag}"
 

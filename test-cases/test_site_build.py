@@ -136,3 +136,10 @@ def test_the_path_has_exactly_the_designed_pages():
     assert [p.name for p in page_files()] == [
         "01-overview.md", "02-setup-and-model-onboarding.md", "03-pipeline-and-analysis.md",
         "04-agent-skills.md", "_index.md", "_next-steps.md"]
+
+
+def test_pager_goes_to_the_previous_and_next_page_by_weight(built_site: Path):
+    html = (built_site / PATH_URL / "02-setup-and-model-onboarding" / "index.html").read_text()
+    pager = html.split('<nav class="pager">')[1].split("</nav>")[0]
+    assert pager.index("/01-overview/") < pager.index("/03-pipeline-and-analysis/")
+    assert "&larr; Overview and quickstart" in pager

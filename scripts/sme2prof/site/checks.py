@@ -124,7 +124,7 @@ def stray_pages(site_dir: Path) -> list[str]:
             if any(part in NEVER_PAGES for part in p.relative_to(site_dir).parts)]
 
 
-_PLACEHOLDER = re.compile(r"__[A-Z][A-Z_]+__|\bTODO\b|\bTBD\b")
+_PLACEHOLDER = re.compile(r"__[A-Z][A-Z0-9_]+__|\bTODO\b|\bTBD\b")
 
 
 def unfinished_text(pages_dir: Path) -> list[str]:

@@ -13,7 +13,7 @@ from ..errors import UserError
 from ..fileio import write_text_atomic
 from ..paths import REPO_ROOT, display_path
 from . import (archive, bundle, checks, frontmatter, hugo, page_blocks, page_commands, screenshots,
-               stack_diagram)
+               stack_diagram, web_images)
 from .layout import (ARCHIVE_DIR, BUNDLE_OUT, CATEGORY, HUGO_CONFIG, IMAGES_DIR, KIT_DIRS,
                      PAGES_DIR, PATH_REL, REVIEW_OUT, SITE_OUT, content_pages, page_files)
 
@@ -24,6 +24,7 @@ EPILOG = """examples:
   python scripts/site_tools.py serve            # preview on http://127.0.0.1:1313/
   python scripts/site_tools.py bundle           # out/bundle/ for the learning-paths repository
   python scripts/site_tools.py archive --dry-run
+  python scripts/site_tools.py add-image out/runs/<run-id>/analysis/categories.png vit-tiny-categories.png
 """
 
 
@@ -43,6 +44,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     s = sub.add_parser("screenshots", help="render each built page to out/site-review/*.png")
     s.add_argument("--out", type=Path, default=REVIEW_OUT)
     sub.add_parser("diagram", help="redraw images/stack-diagram.png")
+    img = sub.add_parser("add-image", help="copy a chart the kit made into images/ at web size")
+    img.add_argument("source", type=Path, help="a PNG from out/runs/<run-id>/analysis/")
+    img.add_argument("name", help="lower-case file name in images/, e.g. vit-tiny-categories.png")
     return parser.parse_args(argv)
 
 
@@ -148,6 +152,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{verb} {display_path(src)} -> {display_path(dest)}")
     elif args.command == "diagram":
         print(display_path(stack_diagram.draw(IMAGES_DIR / "stack-diagram.png")))
+    elif args.command == "add-image":
+        written = web_images.add_image(args.source, args.name, IMAGES_DIR)
+        print(f"{display_path(written)} ({written.stat().st_size // 1024} KB)")
     elif args.command == "screenshots":
         site = build_site()
         urls = ["/" + PATH_REL.relative_to("content").as_posix() + "/"]
