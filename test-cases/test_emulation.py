@@ -9,15 +9,14 @@ Needs qemu-user and the aarch64 cross toolchain: `bash scripts/install_emulation
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from kit_helpers import REPO_ROOT, run_script
+from test_wheel_runner import build_runners, execute_events
 
 from sme2prof import emulation
 from sme2prof import wheel_runner_build as wrb
@@ -36,9 +35,7 @@ def aarch64_runner() -> Path:
     missing = [tool for tool in ("qemu-aarch64", "aarch64-linux-gnu-g++") if shutil.which(tool) is None]
     if missing:
         pytest.fail(f"missing {', '.join(missing)}; fix: bash scripts/install_emulation_tools.sh")
-    result = subprocess.run(["bash", str(REPO_ROOT / "scripts" / "build_runners.sh"), "--wheel",
-                             "--platform", "linux-aarch64"], capture_output=True, text=True,
-                            env={**os.environ, "SME2PROF_PYTHON": sys.executable}, timeout=900)
+    result = build_runners("--wheel", "--platform", "linux-aarch64")
     assert result.returncode == 0, result.stdout + result.stderr
     return wrb.find_wheel_runner("linux-aarch64")
 
@@ -77,10 +74,8 @@ def run_pipeline(config: dict, tmp_path: Path, *extra: str) -> Path:
 
 
 def operator_names(etdump: Path) -> set[str]:
-    from executorch.devtools import Inspector
-    inspector = Inspector(etdump_path=str(etdump))
-    return {event.name.split(" #")[0] for block in inspector.event_blocks if block.name == "Execute"
-            for event in block.events if "(" in event.name}
+    """XNNPACK operator names without their ``#k`` suffix."""
+    return {name.split(" #")[0] for name in execute_events(etdump) if "(" in name}
 
 
 def packed(names: set[str]) -> set[str]:

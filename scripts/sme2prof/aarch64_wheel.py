@@ -85,7 +85,7 @@ def ensure_platform_package(platform: str, version: str | None, dry_run: bool = 
         wheel = wheels[0]
         staged = tmp_path / "package"
         _unpack_cpp_parts(wheel, staged)
-        write_json_atomic(staged / WHEEL_RECORD, {"wheel": wheel.name, "sha256": _sha256(wheel),
+        write_json_atomic(staged / WHEEL_RECORD, {"wheel": wheel.name, "sha256": sha256_file(wheel),
                                                   "version": version, "platform": platform,
                                                   "pip_platform_tag": PIP_PLATFORM_TAGS[platform]})
         if target.parent.exists():
@@ -128,7 +128,8 @@ def _unpack_cpp_parts(wheel: Path, dest: Path) -> None:
     # zipfile drops the executable bits; shared libraries only need to be readable.
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in blocks (wheels are tens of MB)."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

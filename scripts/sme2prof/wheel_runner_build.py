@@ -18,7 +18,6 @@ successful build, so a failed build never removes a runner that worked.
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 import platform as pyplatform
@@ -225,10 +224,6 @@ def _compiler_version(cxx: str) -> str:
     return (out.splitlines() or [cxx])[0]
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _build_info(platform: str, cross: bool, package: Path, tools: dict, cache: dict, et: dict,
                 binary: Path) -> dict:
     targets = tuple(int(x) for x in tools["cmake_version"].split(".")[:2]) >= (3, 28)
@@ -249,8 +244,8 @@ def _build_info(platform: str, cross: bool, package: Path, tools: dict, cache: d
         "threadpool": any((package / "lib").glob("libexecutorch_threadpool.*")),
         "compiler": _compiler_version(tools["cxx"]), "ndk": None,
         "host": f"{host_platform()} ({pyplatform.node()})",
-        "source_sha256": {name: _sha256(SOURCE_DIR / name) for name in SOURCE_FILES},
-        "binary_sha256": _sha256(binary),
+        "source_sha256": {name: aarch64_wheel.sha256_file(SOURCE_DIR / name) for name in SOURCE_FILES},
+        "binary_sha256": aarch64_wheel.sha256_file(binary),
         "built_at": utc_now_iso(), "build_seconds": None,
     }
 
@@ -261,7 +256,7 @@ def _up_to_date(final: Path, info: dict) -> bool:
         old = read_json(final / BUILD_INFO_NAME)
     except (OSError, ValueError):
         return False
-    same = ("binary_sha256", "cmake_cache", "executorch_package_dir", "compiler", "cmake_version")
+    same = ("binary_sha256", "source_sha256", "cmake_cache", "executorch_package_dir", "compiler", "cmake_version")
     return (final / BINARY_NAME).is_file() and all(old.get(k) == info.get(k) for k in same)
 
 

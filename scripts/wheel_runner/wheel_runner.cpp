@@ -20,6 +20,7 @@
 //   cpu_features: arch=aarch64 source=getauxval sve=1 sve2=1 sme=1 sme2=0 ...
 // The CPU features are read the way XNNPACK's cpuinfo reads them (the kernel's hwcaps),
 // so under qemu-aarch64 they describe the emulated CPU as the program inside sees it.
+#include <cerrno>
 #include <chrono>
 #include <cinttypes>
 #include <cstdint>
