@@ -202,3 +202,12 @@ def test_every_shipped_config_is_valid(path: Path) -> None:
         assert exp["runner"] in ("pybind", "wheel", "wheel-aarch64-emulated") or VARIANT_RE.match(exp["runner"])
         if "android" in path.name:
             assert exp["runner"].startswith("android-arm64-")
+
+
+def test_readme_documents_every_key_and_file() -> None:
+    from sme2prof.config import ANALYSIS_KEYS, EXPERIMENT_KEYS, TOP_LEVEL_KEYS
+    readme = (REPO_ROOT / "configs" / "readme.md").read_text()
+    for key in [*TOP_LEVEL_KEYS, *EXPERIMENT_KEYS, *ANALYSIS_KEYS]:
+        assert f"`{key}`" in readme, key
+    for path in CONFIG_FILES:
+        assert f"`{path.parent.name}/{path.name}`" in readme, path.name

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -41,10 +42,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=50, help="timed iterations per runner")
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="pybind/wheel pairs, interleaved, so load drift hits both runners alike")
     parser.add_argument("--out", type=Path, default=None, help="JSON result (default out/benchmarks/...)")
     args = parser.parse_args(argv)
-    if args.runs <= 0 or args.threads <= 0 or args.warmup < 0:
-        raise UserError("--runs and --threads must be > 0, --warmup >= 0", "for example --runs 50 --threads 1")
+    if args.runs <= 0 or args.threads <= 0 or args.rounds <= 0 or args.warmup < 0:
+        raise UserError("--runs, --threads and --rounds must be > 0, --warmup >= 0",
+                        "for example --runs 50 --threads 1 --rounds 3")
     return args
 
 
@@ -67,12 +71,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     work = bench_dir / f"pipeline-{bench_id}"
     work.mkdir(parents=True, exist_ok=True)
     config = {"model": str(pte), "output_root": str(work / "runs"), "label": "benchmark",
-              "experiments": [{"name": r, "runner": r, "runs": args.runs, "warmup": args.warmup,
-                               "threads": [args.threads]} for r in ("pybind", "wheel")]}
+              "experiments": [{"name": f"{r}_r{i}", "runner": r, "runs": args.runs, "warmup": args.warmup,
+                               "threads": [args.threads]}
+                              for i in range(1, args.rounds + 1) for r in ("pybind", "wheel")]}
     config_path = work / "config.json"
     write_json_atomic(config_path, config)
-    print(f"running the pipeline on {display_path(pte)}: pybind and wheel, {args.warmup} warm-up + "
-          f"{args.runs} timed, {args.threads} thread(s) ...", flush=True)
+    print(f"running the pipeline on {display_path(pte)}: {args.rounds} x (pybind, wheel), {args.warmup} "
+          f"warm-up + {args.runs} timed, {args.threads} thread(s) ...", flush=True)
+    load_before = _load_average()
     started = time.perf_counter()
     proc = subprocess.run([sys.executable, str(SCRIPTS_DIR / "mac_pipeline.py"), "--config", str(config_path),
                            "--no-analyze"], text=True)
@@ -82,6 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     run_dir = next(p for p in sorted((work / "runs").iterdir()) if p.is_dir())
     manifest = json.loads(run_layout.manifest_path(run_dir).read_text())
     result = summarize(manifest, wall, pte, args)
+    result["load_average_1min"] = {"before": load_before, "after": _load_average()}
     out = args.out or bench_dir / f"pipeline-{bench_id}.json"
     write_json_atomic(out, result)
     print_result(result)
@@ -90,22 +97,33 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def summarize(manifest: dict, wall: float, pte: Path, args: argparse.Namespace) -> dict:
-    runners = {}
+    timed: dict[str, list[float]] = {"pybind": [], "wheel": []}
+    process_seconds: dict[str, float] = {"pybind": 0.0, "wheel": 0.0}
     all_iterations = 0.0
     for exp in manifest["experiments"]:
         res = exp["results"][0]
-        timed = res["iterations_ms"][exp["warmup"]:]
+        timed[exp["runner"]] += res["iterations_ms"][exp["warmup"]:]
+        process_seconds[exp["runner"]] += res["wall_seconds"]
         all_iterations += sum(res["iterations_ms"])
-        runners[exp["name"]] = {"median_ms": statistics.median(timed), "min_ms": min(timed),
-                                "iterations_sum_ms": sum(res["iterations_ms"]),
-                                "process_wall_seconds": res["wall_seconds"]}
+    runners = {name: {"median_ms": statistics.median(values), "min_ms": min(values),
+                      "timed_iterations": len(values),
+                      "process_wall_seconds": round(process_seconds[name], 3)}
+               for name, values in timed.items()}
     return {"benchmark": "pipeline", "model": str(pte), "dtype": args.dtype, "runs": args.runs,
-            "warmup": args.warmup, "threads": args.threads, "run_dir": manifest["run_id"],
-            "host": describe_host(), "pipeline_wall_seconds": round(wall, 3),
+            "warmup": args.warmup, "threads": args.threads, "rounds": args.rounds,
+            "run_id": manifest["run_id"], "host": describe_host(),
+            "pipeline_wall_seconds": round(wall, 3),
             "iterations_sum_seconds": round(all_iterations / 1000.0, 6),
             "wall_over_iterations": round(wall / (all_iterations / 1000.0), 1) if all_iterations else None,
             "pybind_median_over_wheel_median": round(runners["pybind"]["median_ms"] / runners["wheel"]["median_ms"], 3),
             "runners": runners}
+
+
+def _load_average() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
 
 
 def print_result(result: dict) -> None:
@@ -113,5 +131,9 @@ def print_result(result: dict) -> None:
     print(f"sum of measured iterations {result['iterations_sum_seconds']:.4f} s "
           f"(wall / iterations = {result['wall_over_iterations']}x)")
     for name, r in result["runners"].items():
-        print(f"{name:<7} median {r['median_ms']:.4f} ms, runner process {r['process_wall_seconds']:.2f} s")
+        print(f"{name:<7} median {r['median_ms']:.4f} ms over {r['timed_iterations']} timed iterations, "
+              f"runner processes {r['process_wall_seconds']:.2f} s")
+    load = result.get("load_average_1min") or {}
+    print(f"load average (1 min) before/after: {load.get('before')} / {load.get('after')} "
+          "(ratios from a busy machine are noisy)")
     print(f"pybind median / wheel median = {result['pybind_median_over_wheel_median']}")
