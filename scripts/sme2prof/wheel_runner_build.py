@@ -18,6 +18,7 @@ successful build, so a failed build never removes a runner that worked.
 """
 from __future__ import annotations
 
+import fcntl
 import importlib.util
 import os
 import platform as pyplatform
@@ -26,6 +27,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
@@ -82,6 +84,28 @@ def build_wheel_runner(platform: str | None = None, jobs: int | None = None, dry
     if cross and not (host == "linux-x86_64" and platform in CROSS_COMPILERS):
         raise UserError(f"cannot build the wheel runner for {platform} on {host}",
                         f"build it on a {platform} machine, or from linux-x86_64 for linux-aarch64")
+    with _exclusive(BUILD_ROOT / f"{platform}.lock", enabled=not dry_run):
+        return _build(platform, cross, jobs, dry_run, progress, started)
+
+
+@contextmanager
+def _exclusive(lock_path: Path, enabled: bool):
+    """One build per platform at a time: two test sessions or terminals share out/build/."""
+    if not enabled:
+        yield
+        return
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _build(platform: str, cross: bool, jobs: int | None, dry_run: bool,
+           progress: Callable[[str], None], started: float) -> Path:
+    """Package, tools, configure (only when its inputs changed), build, install."""
     if cross:
         # The same release as the exporter installed here, so runtime and .pte match.
         package = aarch64_wheel.ensure_platform_package(platform, executorch_version()["version"],
