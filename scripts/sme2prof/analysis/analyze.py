@@ -105,7 +105,12 @@ def default_out_dir(inputs: Inputs) -> Path:
     """One run dir: <run>/analysis/. Anything else: out/analysis/<timestamp>/ (never shared)."""
     if len(inputs.run_dirs) == 1 and all(s.run_dir == inputs.run_dirs[0] for s in inputs.sources):
         return run_layout.analysis_dir(inputs.run_dirs[0])
-    return OUT_DIR / "analysis" / run_layout.new_run_id()
+    base = OUT_DIR / "analysis" / run_layout.new_run_id()
+    candidate, n = base, 1
+    while candidate.exists():          # two analyses in one second: never share a folder
+        n += 1
+        candidate = base.with_name(f"{base.name}-{n}")
+    return candidate
 
 
 def check_out_dir(out_dir: Path, run_dirs: list[Path]) -> None:
@@ -142,6 +147,8 @@ def analyze_runs(run_dirs: list[Path], compare_pairs: list[tuple[str, str]] | No
     out = Path(out_dir) if out_dir else default_out_dir(inputs)
     check_out_dir(out, inputs.run_dirs)
 
+    if (out / SUMMARY_NAME).exists():
+        _say(progress, f"replacing the earlier analysis in {display_path(out)}")
     problems: list[str] = list(inputs.problems)
     analyses: list[ResultAnalysis] = []
     for i, src in enumerate(inputs.sources, 1):

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Sequence
 
 from ..paths import display_path
 from .analyze import analyze_runs
 
+EXIT_PARTIAL = 1
 EPILOG = """examples:
   python scripts/analyze_results.py out/runs/20261121-163512
   python scripts/analyze_results.py out/runs/20261121-163512 --compare sme2_on sme2_off
@@ -23,6 +25,7 @@ ETDump is named after its file ('<folder>/<file>' when two files share a name).
 --compare A B measures A against baseline B: speedup = B time / A time.
 Output: one run directory -> <run>/analysis/; anything else -> --out, by default
 out/analysis/<timestamp>/ (a new folder, so no other analysis is overwritten).
+Exit status: 0 complete, 1 partial analysis (problems listed in the report), 2 bad input.
 """
 
 
@@ -55,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                           progress=not args.json)
     if args.json:
         print(json.dumps(result.summary, indent=2, default=str))
-        return 0
+        return EXIT_PARTIAL if result.summary["problems"] else 0
     summary = result.summary
     print(f"analysed {len(summary['results'])} result(s) in {summary['analysis_seconds']:.1f} s")
     for finding in summary["findings"]:
@@ -63,4 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for problem in summary["problems"]:
         print(f"  problem: {problem}")
     print(f"report: {display_path(result.report_path)}")
+    if summary["problems"]:
+        print(f"partial analysis: {len(summary['problems'])} problem(s) above", file=sys.stderr)
+        return EXIT_PARTIAL
     return 0

@@ -126,6 +126,18 @@ def _kernels(res: dict) -> list[str]:
     return lines
 
 
+def _layers(res: dict) -> list[str]:
+    """Which model layers each delegate partition / portable call holds (needs the ETRecord)."""
+    rows = [[p["instruction_id"], p["kind"], _ms(p["per_iteration_ms"]),
+             ", ".join(p["layers"][:6]) + (" …" if len(p["layers"]) > 6 else ""),
+             ", ".join(sorted(set(p["aten_ops"])))[:120]]
+            for p in res.get("partitions") or [] if p["layers"] or p["aten_ops"]]
+    if not rows:
+        return []
+    return [f"### {res['name']}", ""] + _table(
+        ["instruction", "call", "ms/iter", "model layers", "aten ops"], rows)
+
+
 def _comparison(cmp: dict) -> list[str]:
     em = f" — {EMULATED_LABEL}" if cmp["emulated"] else ""
     sp = f"{cmp['speedup']:.2f}×" if cmp.get("speedup") else "n/a"
@@ -163,6 +175,9 @@ def render_report(summary: dict) -> str:
         lines += ["## Top operators", ""]
         for r in with_ops:
             lines += _operators(r)
+    layer_lines = [line for r in with_ops for line in _layers(r)]
+    if layer_lines:
+        lines += ["## Model layers per call (from the ETRecord)", ""] + layer_lines
     lines += ["## SME path and kernels", "",
               "Packed data types in operator names (PF32, PF16, PQS8, QP8) mean an SME-family "
               "path; only a kernel trace tells `__neonsme2` from `__neonsme` from NEON.", ""]

@@ -181,6 +181,8 @@ def _latency(source: ResultSource, data: EtdumpData | None) -> tuple[dict, str, 
     notes: list[str] = []
     if data is not None and data.execute_ms:
         return latency_stats(data.execute_ms), "Method::execute events (ETDump)", notes
+    if source.status != "ok":      # a failed run's timings describe a failure, not the model
+        return latency_stats([]), "none", notes
     values = list(source.iterations_ms)
     if values and source.runs and len(values) == source.runs + source.warmup:
         values = values[source.warmup:]
