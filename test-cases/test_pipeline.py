@@ -83,7 +83,7 @@ def test_real_run_with_both_runners(tmp_path: Path, model: Path, wheel: Path) ->
         for result in exp["results"]:
             assert result["status"] == "ok" and result["returncode"] == 0 and result["error"] is None
             assert len(result["iterations_ms"]) == 5 and all(ms > 0 for ms in result["iterations_ms"])
-            assert result["wall_seconds"] > 0
+            assert result["wall_seconds"] > 0 and result["started_at"] <= result["finished_at"]
             rows = inspector_rows(run_dir, result, manifest["model"]["etrecord"])
             names = set(rows.event_name)
             assert any(name.startswith("Convolution (NHWC, F32)") for name in names), names

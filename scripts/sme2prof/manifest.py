@@ -66,7 +66,8 @@ def pending_result(experiment: dict, threads: int) -> dict:
     return {"threads": threads, "status": "pending",
             "etdump": str(rel / run_layout.ETDUMP_NAME), "log": str(rel / run_layout.LOG_NAME),
             "kernel_trace": str(rel / run_layout.KERNEL_TRACE_NAME) if experiment["mode"] == "xnntrace" else None,
-            "iterations_ms": [], "wall_seconds": None, "returncode": None, "error": None}
+            "iterations_ms": [], "wall_seconds": None, "returncode": None, "error": None,
+            "started_at": None, "finished_at": None}
 
 
 def parse_iterations(log_text: str) -> list[float]:

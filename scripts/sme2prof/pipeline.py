@@ -310,11 +310,13 @@ def _run_job(job: Job, index: int, total: int, model: Path, run_dir: Path, trans
     print(f"[{index}/{total}] {job.label}: {job.runner.name}, {exp['warmup']} warm-up + {exp['runs']} "
           f"timed iterations ...", flush=True)
     job.result["status"] = "running"
+    job.result["started_at"] = run_layout.utc_now_iso()
     start = time.perf_counter()
     try:
         returncode = transport.execute(job, model, folder, log_file)
     finally:
         job.result["wall_seconds"] = round(time.perf_counter() - start, 4)
+        job.result["finished_at"] = run_layout.utc_now_iso()
     job.result["returncode"] = returncode
     log_text = log_file.read_text(encoding="utf-8", errors="replace") if log_file.is_file() else ""
     job.result["iterations_ms"] = mf.parse_iterations(log_text)
