@@ -6,6 +6,7 @@ with our stamp, one broken) and never touch the repository's .venv.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -110,25 +111,33 @@ def test_not_enough_disk_is_refused(tmp_path):
 
 def test_rerun_with_nothing_changed_takes_seconds(current_venv):
     """A venv whose stamp matches the requirements is left alone: no pip, seconds."""
-    stamp = current_venv / ".sme2prof-setup.stamp"
-    had_stamp = stamp.exists()
     fingerprint = subprocess.run(
         [sys.executable, "-", str(REQUIREMENTS), os.environ.get("SME2PROF_TORCH_INDEX", "")],
         input=_fingerprint_code(), capture_output=True, text=True, check=True).stdout
-    try:
-        if not had_stamp:
-            stamp.write_text(fingerprint)
+    with _stamp_set_to(current_venv, fingerprint):
         started = time.monotonic()
         result = run_setup(venv=current_venv)
         elapsed = time.monotonic() - started
-    finally:
-        if not had_stamp:
-            stamp.unlink()
     assert result.returncode == 0, result.stderr
     assert "up to date" in result.stdout
     assert "pip install" not in result.stdout
     assert re.search(r"executorch\s+1\.5\.1\S* \(commit [0-9a-f]{40}\)", result.stdout)
     assert elapsed < 15, f"no-change re-run took {elapsed:.1f} s"
+
+
+@contextlib.contextmanager
+def _stamp_set_to(venv: Path, text: str):
+    """Give ``venv`` a set-up stamp for the duration of a test, then restore the old state."""
+    stamp = venv / ".sme2prof-setup.stamp"
+    saved = stamp.read_text() if stamp.exists() else None
+    stamp.write_text(text)
+    try:
+        yield
+    finally:
+        if saved is None:
+            stamp.unlink()
+        else:
+            stamp.write_text(saved)
 
 
 def _fingerprint_code() -> str:
@@ -139,17 +148,8 @@ def _fingerprint_code() -> str:
 
 def test_changed_requirements_trigger_a_reinstall(current_venv, tmp_path):
     """A stale stamp (requirements edited since) makes the set-up install again (dry run)."""
-    stamp = current_venv / ".sme2prof-setup.stamp"
-    had_stamp = stamp.exists()
-    saved = stamp.read_text() if had_stamp else None
-    try:
-        stamp.write_text("stale\n")
+    with _stamp_set_to(current_venv, "stale\n"):
         result = run_setup("--dry-run", venv=current_venv)
-    finally:
-        if had_stamp:
-            stamp.write_text(saved)
-        else:
-            stamp.unlink()
     assert result.returncode == 0, result.stderr
     assert f"[dry-run] {current_venv}/bin/python -m pip install" in result.stdout
     assert "-m venv" not in result.stdout, "a working venv must be reused, not recreated"
