@@ -73,6 +73,16 @@ def test_list_shows_every_model_with_a_description(user_models):
     assert "_template" not in result.stdout.split("\n\n")[0]
 
 
+def test_list_json_is_machine_readable():
+    import json
+
+    result = run_script("export_model.py", "--list", "--json")
+    assert result.returncode == 0, result.stderr
+    models = {entry["name"]: entry for entry in json.loads(result.stdout)}
+    assert models["toy_cnn"]["dtypes"] == ["fp32", "fp16", "int8"]
+    assert models["vit_tiny"]["description"]
+
+
 def test_template_copy_exports_from_a_user_folder(user_models, tmp_path):
     result = run_script("export_model.py", "--models-dir", str(user_models), "--model", "my_mlp",
                         "--dtype", "fp32", "--model-arg", "width=8", "--out", str(tmp_path))

@@ -184,3 +184,42 @@ def test_default_output_folder_is_out_artifacts_model(monkeypatch, tmp_path):
     assert result.pte_path == tmp_path / "artifacts" / "toy_cnn" / "toy_cnn_fp16.pte"
     assert sorted(p.name for p in result.pte_path.parent.iterdir()) == [
         "toy_cnn_fp16.etrecord", "toy_cnn_fp16.export.json", "toy_cnn_fp16.pte"]
+
+
+NOTHING_TO_DELEGATE = '''
+import torch
+
+DESCRIPTION = "cumulative sum only: XNNPACK has no such operator"
+
+
+class CumSum(torch.nn.Module):
+    def forward(self, x):
+        return torch.cumsum(x, dim=1)
+
+
+def build_model():
+    return CumSum().eval()
+
+
+def example_inputs():
+    return (torch.arange(12, dtype=torch.float32).reshape(3, 4),)
+'''
+
+
+def test_export_without_delegation_is_counted_and_flagged(tmp_path, capsys):
+    """The record and the summary must make a portable-only program impossible to miss."""
+    from sme2prof.export_cli import print_summary
+
+    (tmp_path / "models" / "cumsum_only").mkdir(parents=True)
+    (tmp_path / "models" / "cumsum_only" / "__init__.py").write_text(NOTHING_TO_DELEGATE)
+    result = export_model("cumsum_only", "fp32", out_dir=tmp_path / "out",
+                          extra_model_dirs=[tmp_path / "models"], progress=lambda _msg: None)
+    assert result.record["xnnpack_partitions"] == 0
+    assert result.record["delegated_ops"] == {}
+    assert result.record["non_delegated_ops"] == {"aten.cumsum.default": 1}
+    assert result.record["delegation_coverage"] == 0.0
+    assert b"XnnpackBackend" not in result.pte_path.read_bytes()
+    print_summary(result)
+    assert "warning: nothing was delegated to XNNPACK" in capsys.readouterr().out
+    output = _run_pte(result.pte_path, (torch.arange(12, dtype=torch.float32).reshape(3, 4),))
+    assert torch.equal(output, torch.arange(12, dtype=torch.float32).reshape(3, 4).cumsum(1))
