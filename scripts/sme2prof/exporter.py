@@ -114,13 +114,12 @@ def export_model(model_name: str, dtype: str, out_dir: Path | None = None,
     with _timed(stages, "to_executorch"):
         progress("[4/4] writing the ExecuTorch program")
         program = edge.to_executorch()
-        pte_bytes = program.buffer
-    export_seconds = round(time.perf_counter() - started, 3)
-
     pte_path = out_dir / f"{stem}.pte"
     etrecord_path = out_dir / f"{stem}.etrecord"
-    _save_etrecord(program, etrecord_path)
-    write_bytes_atomic(pte_path, pte_bytes)
+    with _timed(stages, "save"):
+        _save_etrecord(program, etrecord_path)
+        write_bytes_atomic(pte_path, program.buffer)
+    export_seconds = round(time.perf_counter() - started, 3)
     record = _export_record(spec, dtype, int8_mode, inputs, model_args, delegation,
                             pte_path, etrecord_path, export_seconds, stages)
     json_path = write_json_atomic(export_json_path_for(pte_path), record)
