@@ -3,7 +3,6 @@ unless it is marked as needing a Mac, an Android device, an ExecuTorch source bu
 GitHub. The test prints both counts."""
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -72,19 +71,14 @@ def test_a_failing_block_is_named(tmp_path: Path):
 
 
 def test_every_unmarked_page_command_runs_in_a_fresh_copy(repo_root: Path, capsys):
-    venv = page_commands.current_venv()
+    venv = page_commands.kit_venv(repo_root)
     if venv is None:
         pytest.skip("needs to run inside a virtual environment (make test uses .venv)")
-    runs = []
-    with tempfile.TemporaryDirectory(prefix="sme2prof-pages-") as tmp:
-        clone = Path(tmp) / "sme-executorch-profiling"
-        page_commands.copy_working_tree(repo_root, clone)
-        page_commands.link_venv(clone, venv, repo_root / ".venv-vision")
-        for page in content_pages(clone / PATH_REL):
-            run = page_commands.run_page(clone, page, timeout=1200)
-            runs.append(run)
-            assert run.returncode == 0, (
-                f"{run.failed_block.where} failed:\n{run.failed_block.code}\n---\n{run.output[-3000:]}")
+    runs = page_commands.run_all_pages(repo_root, venv, PATH_REL)
+    for run in runs:
+        assert run.returncode == 0, (
+            f"{run.failed_block.where} failed:\n{run.failed_block.code}\n---\n{run.output[-3000:]}")
+    assert [r.page for r in runs] == [p.name for p in content_pages()]
     ran = sum(len(r.ran) for r in runs)
     marked = [b for r in runs for b in r.marked]
     with capsys.disabled():

@@ -45,3 +45,22 @@ def test_existing_build_options_are_replaced_not_duplicated():
     text = "---\ntitle: x\nbuild:\n  render: always\n---\nbody\n"
     out = archive.archived_text(text)
     assert out.count("build:") == 1 and "render: never" in out and out.endswith("body\n")
+
+
+def test_site_tools_archive_in_a_copy_of_the_repository(tmp_path: Path, repo_root: Path):
+    import subprocess
+    import sys
+    for part in ("scripts", "content"):
+        shutil.copytree(repo_root / part, tmp_path / part,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    tool = [sys.executable, str(tmp_path / "scripts" / "site_tools.py"), "archive"]
+    dry = subprocess.run(tool + ["--dry-run"], capture_output=True, text=True)
+    assert dry.returncode == 0 and "would move" in dry.stdout
+    done = subprocess.run(tool, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    day = dt.date.today().isoformat()
+    assert sorted(p.name for p in (tmp_path / "archive" / day).glob("*.md")) == sorted(
+        p.name for p in page_files())
+    assert not list((tmp_path / PAGES_DIR.relative_to(repo_root)).glob("*.md"))
+    again = subprocess.run(tool, capture_output=True, text=True)
+    assert again.returncode == 2 and "no pages to archive" in again.stderr

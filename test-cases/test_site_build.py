@@ -116,8 +116,9 @@ def test_site_tools_check_passes_on_the_real_pages():
     assert "site checks passed" in proc.stdout
 
 
-@pytest.mark.skipif(screenshots.chromium_binary() is None, reason="Chromium not installed")
 def test_every_page_renders_to_a_png_for_review(tmp_path: Path):
+    if screenshots.ensure_chromium() is None:
+        pytest.skip("Chromium is not installed and cannot be installed here (needs root and apt)")
     proc = run_script("site_tools.py", "screenshots", "--out", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     for page in page_files():
@@ -143,3 +144,18 @@ def test_pager_goes_to_the_previous_and_next_page_by_weight(built_site: Path):
     pager = html.split('<nav class="pager">')[1].split("</nav>")[0]
     assert pager.index("/01-overview/") < pager.index("/03-pipeline-and-analysis/")
     assert "&larr; Overview and quickstart" in pager
+
+
+def test_add_image_scales_charts_to_web_size_and_refuses_bad_names(tmp_path: Path):
+    from PIL import Image
+    from sme2prof.site import web_images
+    chart = tmp_path / "latency.png"
+    Image.new("RGB", (1280, 360), "white").save(chart)
+    written = web_images.add_image(chart, "run-latency.png", tmp_path / "images")
+    with Image.open(written) as img:
+        assert img.size == (1000, 281)
+    with pytest.raises(UserError, match="lower-case"):
+        web_images.add_image(chart, "Run Latency.png", tmp_path / "images")
+    with pytest.raises(UserError, match="no such picture"):
+        web_images.add_image(tmp_path / "missing.png", "x.png", tmp_path / "images")
+    assert sorted(p.name for p in (tmp_path / "images").iterdir()) == ["run-latency.png"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Sequence
@@ -92,23 +91,18 @@ def run_commands(execute: bool) -> int:
                                                 [b for b in blocks if b.needs]))
         print_command_counts(listed)
         return 0
-    venv = page_commands.current_venv()
-    with tempfile.TemporaryDirectory(prefix="sme2prof-pages-") as tmp:
-        clone = Path(tmp) / "sme-executorch-profiling"
-        page_commands.copy_working_tree(REPO_ROOT, clone)
-        if venv:
-            page_commands.link_venv(clone, venv, REPO_ROOT / ".venv-vision")
-        runs = []
-        for page in content_pages(clone / PATH_REL):
-            print(f"running the commands of {page.name} ...", flush=True)
-            run = page_commands.run_page(clone, page, timeout=1200)
-            runs.append(run)
-            print(f"  {len(run.ran)} blocks in {run.seconds:.0f} s", flush=True)
-            _save_block_outputs(run)
-            if run.returncode:
-                print(run.output[-4000:], file=sys.stderr)
-                raise UserError(f"a command block failed at {run.failed_block.where}",
-                                "fix the command on the page (or the kit) and run again")
+
+    def report(run: page_commands.PageRun) -> None:
+        print(f"{run.page}: {len(run.ran)} blocks in {run.seconds:.0f} s", flush=True)
+        _save_block_outputs(run)
+        if run.returncode:
+            print(run.output[-4000:], file=sys.stderr)
+            raise UserError(f"a command block failed at {run.failed_block.where}",
+                            "fix the command on the page (or the kit) and run again")
+
+    print("running the page commands in a fresh copy of the repository (minutes) ...", flush=True)
+    runs = page_commands.run_all_pages(REPO_ROOT, page_commands.kit_venv(REPO_ROOT), PATH_REL,
+                                       on_page=report)
     print_command_counts(runs)
     return 0
 

@@ -13,9 +13,11 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from .page_blocks import CodeBlock, page_blocks
 
@@ -72,8 +74,15 @@ def link_venv(dest: Path, venv: Path, vision_venv: Path | None = None) -> None:
             target.symlink_to(source, target_is_directory=True)
 
 
-def current_venv() -> Path | None:
-    """The virtual environment running this process, if any."""
+def kit_venv(repo: Path) -> Path | None:
+    """The environment to reuse: the repository's own ``.venv`` (made by setup_repo.sh),
+    else the virtual environment running this process, else None.
+
+    The repository's own comes first because the pages run ``setup_repo.sh``, which
+    leaves a venv it set up alone and would install into any other one.
+    """
+    if (repo / ".venv" / "pyvenv.cfg").is_file():
+        return (repo / ".venv").resolve()
     return Path(sys.prefix) if sys.prefix != sys.base_prefix else None
 
 
@@ -106,3 +115,31 @@ def run_page(clone: Path, page: Path, timeout: float, env: dict[str, str] | None
                    if line.startswith(MARK)]
         result.failed_block = result.ran[reached[-1]] if reached else result.ran[0]
     return result
+
+
+def run_all_pages(repo: Path, venv: Path | None, pages_rel: Path,
+                  on_page: Callable[[PageRun], None] | None = None,
+                  timeout: float = 1200) -> list[PageRun]:
+    """Run every content page's commands, in page order, in one fresh copy of ``repo``.
+
+    Pages share the copy (page 3 uses what page 2 exported), as a reader's folder would;
+    HOME points to an empty folder so that nothing lands in the real home. Stops after
+    the first page whose commands fail.
+    """
+    from .layout import content_pages
+
+    runs: list[PageRun] = []
+    with tempfile.TemporaryDirectory(prefix="sme2prof-pages-") as tmp:
+        clone, home = Path(tmp) / "sme-executorch-profiling", Path(tmp) / "home"
+        home.mkdir()
+        copy_working_tree(repo, clone)
+        if venv is not None:
+            link_venv(clone, venv, repo / ".venv-vision")
+        for page in content_pages(clone / pages_rel):
+            run = run_page(clone, page, timeout=timeout, env={"HOME": str(home)})
+            runs.append(run)
+            if on_page:
+                on_page(run)
+            if run.returncode:
+                break
+    return runs

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import shutil
 import subprocess
 import tempfile
@@ -24,6 +25,22 @@ CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrom
 
 def chromium_binary() -> str | None:
     return next((found for name in CHROMIUM_NAMES if (found := shutil.which(name))), None)
+
+
+def ensure_chromium() -> str | None:
+    """Chromium, installed with apt when missing and allowed (root on Debian/Ubuntu, as CI is).
+
+    Returns None when it is missing and cannot be installed here; callers then skip the
+    render step and say so.
+    """
+    found = chromium_binary()
+    if found or os.geteuid() != 0 or not shutil.which("apt-get"):
+        return found
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"]):
+        if subprocess.run(cmd, capture_output=True, env=env, timeout=900).returncode != 0:
+            return None
+    return chromium_binary()
 
 
 def _serve(site_dir: Path) -> http.server.ThreadingHTTPServer:
