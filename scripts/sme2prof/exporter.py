@@ -8,7 +8,8 @@ Output, in ``out/artifacts/<model>/`` unless told otherwise::
 
 (int8 with dynamic activation quantization uses ``<model>_int8_dynamic`` as the stem so it
 never overwrites the static int8 export.) Several dtypes share a model's folder, hence the
-stem in the JSON's name; ``export_json_path_for(pte)`` finds it from the .pte path.
+stem in the JSON's name; ``export_json_path_for(pte)`` (in ``artifacts.py``, re-exported
+here) finds it from the .pte path without importing torch.
 
 export.json (schema 1): schema, model, dtype, quantization (null | {mode, granularity,
 weights, activations}), input_shapes, input_dtypes, model_args, delegated_ops and
@@ -34,6 +35,7 @@ from typing import Any, Callable
 
 import torch
 
+from .artifacts import artifact_stem, etrecord_path_for, export_json_path_for
 from .delegation import DelegationSummary, summarize_delegation
 from .errors import UserError
 from .fileio import write_bytes_atomic, write_json_atomic
@@ -43,7 +45,6 @@ from .quantize import INT8_MODES, quantization_record, quantize_int8
 from .run_layout import utc_now_iso
 
 EXPORT_SCHEMA_VERSION = 1
-EXPORT_JSON_SUFFIX = ".export.json"
 DEBUG_ENV = "SME2PROF_DEBUG"
 
 
@@ -59,21 +60,6 @@ class ExportResult:
     @property
     def delegation_coverage(self) -> float:
         return self.record["delegation_coverage"]
-
-
-def artifact_stem(model_name: str, dtype: str, int8_mode: str = "static") -> str:
-    suffix = "_dynamic" if dtype == "int8" and int8_mode == "dynamic" else ""
-    return f"{model_name}_{dtype}{suffix}"
-
-
-def default_out_dir(model_name: str) -> Path:
-    return ARTIFACTS_DIR / model_name
-
-
-def export_json_path_for(pte_path: Path | str) -> Path:
-    """``out/artifacts/m/m_fp32.pte`` -> ``out/artifacts/m/m_fp32.export.json``."""
-    pte_path = Path(pte_path)
-    return pte_path.with_name(pte_path.stem + EXPORT_JSON_SUFFIX)
 
 
 def executorch_versions() -> dict[str, str]:
@@ -92,7 +78,7 @@ def export_model(model_name: str, dtype: str, out_dir: Path | None = None,
     spec = get_model(model_name, extra_model_dirs)
     _check_dtype(spec, dtype, int8_mode)
     model_args = dict(model_args or {})
-    out_dir = Path(out_dir) if out_dir is not None else default_out_dir(spec.name)
+    out_dir = Path(out_dir) if out_dir is not None else ARTIFACTS_DIR / spec.name
     ensure_writable_dir(out_dir)
     stem = artifact_stem(spec.name, dtype, int8_mode)
 
@@ -115,7 +101,7 @@ def export_model(model_name: str, dtype: str, out_dir: Path | None = None,
         progress("[4/4] writing the ExecuTorch program")
         program = edge.to_executorch()
     pte_path = out_dir / f"{stem}.pte"
-    etrecord_path = out_dir / f"{stem}.etrecord"
+    etrecord_path = etrecord_path_for(pte_path)
     with _timed(stages, "save"):
         _save_etrecord(program, etrecord_path)
         write_bytes_atomic(pte_path, program.buffer)
