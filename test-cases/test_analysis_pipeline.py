@@ -111,3 +111,21 @@ def test_cli_writes_combined_analysis_for_two_runs(tmp_path):
     assert summary["comparisons"][0]["a"] == "first"
     assert {r["run_id"] for r in summary["runs"]} == {toy_cnn_run().name, transformer_run().name}
     assert "report:" in proc.stdout
+
+
+def test_emulated_results_are_labelled_everywhere(tmp_path):
+    """A manifest experiment with emulated: true (qemu runs) never reads as a performance result."""
+    from sme2prof.analysis import analyze_runs
+    from test_analysis_support import copy_run
+
+    run = copy_run(toy_cnn_run(), tmp_path)
+    manifest = json.loads((run / "manifest.json").read_text())
+    for exp in manifest["experiments"]:
+        exp["emulated"] = True
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    analysis = analyze_runs([run])
+    report = analysis.report_path.read_text()
+    assert "emulated — not a performance result" in report
+    assert all(r["label"] == "emulated — not a performance result" for r in analysis.summary["results"])
+    assert analysis.summary["comparisons"][0]["emulated"] is True
+    assert all("emulated" in f for f in analysis.summary["findings"] if "speedup" in f)

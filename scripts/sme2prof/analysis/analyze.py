@@ -126,6 +126,16 @@ def check_out_dir(out_dir: Path, run_dirs: list[Path]) -> None:
                             f"use {display_path(run_layout.analysis_dir(run_dir))} or a new folder")
 
 
+def _earlier_analysis_files(out: Path) -> set[str]:
+    """Files an earlier analysis in ``out`` wrote (from its summary.json), to replace them."""
+    try:
+        files = read_json(out / SUMMARY_NAME).get("files") or {}
+    except (OSError, ValueError, AttributeError):
+        return set()
+    names = set(files.get("tables") or []) | {c.get("file") for c in files.get("charts") or []}
+    return {n for n in names if isinstance(n, str) and "/" not in n and n}
+
+
 def analyze_runs(run_dirs: list[Path], compare_pairs: list[tuple[str, str]] | None = None,
                  out_dir: Path | None = None, *, etrecord: Path | None = None,
                  kernel_trace: Path | None = None, warmup: int = 0,
@@ -147,9 +157,15 @@ def analyze_runs(run_dirs: list[Path], compare_pairs: list[tuple[str, str]] | No
     out = Path(out_dir) if out_dir else default_out_dir(inputs)
     check_out_dir(out, inputs.run_dirs)
 
-    if (out / SUMMARY_NAME).exists():
+    earlier_files = _earlier_analysis_files(out)
+    if earlier_files:
         _say(progress, f"replacing the earlier analysis in {display_path(out)}")
     problems: list[str] = list(inputs.problems)
+    if any(s.status == "ok" for s in inputs.sources):
+        t0 = time.perf_counter()
+        _say(progress, "loading ExecuTorch's Inspector (once per process) ...")
+        import executorch.devtools  # noqa: F401  (the slow part of a first analysis)
+        _say(progress, f"loaded in {time.perf_counter() - t0:.1f} s")
     analyses: list[ResultAnalysis] = []
     for i, src in enumerate(inputs.sources, 1):
         t0 = time.perf_counter()
@@ -197,4 +213,6 @@ def analyze_runs(run_dirs: list[Path], compare_pairs: list[tuple[str, str]] | No
     report_path = write_text_atomic(out / REPORT_NAME, render_report(summary))
     summary_path = write_json_atomic(out / SUMMARY_NAME, summary)
     files = [summary_path, report_path, *tables, *[out / c["file"] for c in chart_files]]
+    for stale in earlier_files - {f.name for f in files}:
+        (out / stale).unlink(missing_ok=True)     # e.g. compare_3.png of a pair no longer asked for
     return AnalysisResult(out_dir=out, summary=summary, report_path=report_path, files=files)

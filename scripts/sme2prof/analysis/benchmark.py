@@ -19,6 +19,7 @@ from typing import Sequence
 from ..errors import UserError
 from ..fileio import write_json_atomic
 from ..paths import ARTIFACTS_DIR, OUT_DIR, SCRIPTS_DIR, display_path
+from ..run_layout import new_run_id
 
 DEFAULT_PTE = ARTIFACTS_DIR / "toy_cnn" / "toy_cnn_fp32.pte"
 EPILOG = """examples:
@@ -60,7 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
 
-    work = Path(tempfile.mkdtemp(prefix="analysis-benchmark-", dir=OUT_DIR if OUT_DIR.exists() else None))
+    (OUT_DIR / "benchmarks").mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f"analysis-{new_run_id()}-", dir=OUT_DIR / "benchmarks"))
     run_dir = args.run_dir or make_run(args.model, args.experiments, args.runs, work)
     t0 = time.perf_counter()
     import executorch.devtools  # noqa: F401  (fixed cost, timed on its own)

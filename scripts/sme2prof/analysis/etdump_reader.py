@@ -118,15 +118,26 @@ def check_etdump_file(path: Path) -> None:
                         "next to it and run that experiment again")
 
 
+_ETRECORD_CACHE: dict[tuple[str, int, int], object] = {}
+
+
 def _load_etrecord(etrecord: Path, notes: list[str]):
+    """Parse an ETRecord once per process: every experiment of a run shares the same one,
+    and parsing it costs about as much as parsing an ETDump."""
     from executorch.devtools.etrecord import parse_etrecord
+    stat = etrecord.stat()
+    key = (str(etrecord.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key in _ETRECORD_CACHE:
+        return _ETRECORD_CACHE[key]
     try:
         with _captured_output():
-            return parse_etrecord(etrecord_path=str(etrecord))
+            parsed = parse_etrecord(etrecord_path=str(etrecord))
     except Exception as exc:  # any parse failure means: not a usable ETRecord
         notes.append(f"ETRecord {etrecord} could not be read ({type(exc).__name__}); "
                      f"{NO_ETRECORD_NOTE}")
         return None
+    _ETRECORD_CACHE[key] = parsed
+    return parsed
 
 
 def _build_inspector(etdump: Path, etrecord_obj) -> tuple[object, list[str]]:

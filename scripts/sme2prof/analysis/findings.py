@@ -62,7 +62,9 @@ def comparison_findings(cmp: dict) -> list[str]:
     best = [o for o in cmp["operators"] if o["speedup"] and o["a_ms"] and o["b_ms"]]
     if best:
         top = max(best, key=lambda o: o["b_ms"] - o["a_ms"])
-        out.append(f"{cmp['a']} vs {cmp['b']}: biggest operator gain {top['operator']} "
+        what = "biggest operator gain" if top["b_ms"] > top["a_ms"] else \
+            "no operator got faster; smallest loss"
+        out.append(f"{cmp['a']} vs {cmp['b']}: {what}: {top['operator']} "
                    f"{top['speedup']:.2f}× ({top['b_ms']:.3f} → {top['a_ms']:.3f} ms per iteration){label}.")
     for change in cmp["path_changes"][:4]:
         out.append(f"{cmp['a']} vs {cmp['b']}: path change {change['operator']}: "
