@@ -55,9 +55,14 @@ def image_problems(pages_dir: Path, images_dir: Path) -> list[str]:
         if path.stat().st_size > MAX_IMAGE_BYTES:
             problems.append(f"images/{path.name}: {path.stat().st_size // 1024} KB is over 200 KB")
         if path.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp"):
-            with Image.open(path) as img:
-                if img.width > MAX_IMAGE_WIDTH:
-                    problems.append(f"images/{path.name}: {img.width} px is wider than 1600 px")
+            try:
+                with Image.open(path) as img:
+                    width = img.width
+            except OSError:
+                problems.append(f"images/{path.name}: not a readable image")
+                continue
+            if width > MAX_IMAGE_WIDTH:
+                problems.append(f"images/{path.name}: {width} px is wider than 1600 px")
         if path.name not in used:
             problems.append(f"images/{path.name}: not used by any page (remove it)")
     return problems
