@@ -152,3 +152,18 @@ def test_out_folder_with_foreign_files_is_refused(run_copy, tmp_path, capfd):
     proc = _analyse(run_copy, "--out", str(foreign), capfd=capfd)
     assert proc.returncode == 2 and "not an analysis" in proc.stderr
     assert (foreign / "notes.txt").read_text() == "keep me"
+
+
+def test_transformer_etdump_with_toy_cnn_etrecord(tmp_path, capfd):
+    """The other direction: portable kernels in the ETDump, an ETRecord of another model."""
+    from test_analysis_support import transformer_run
+
+    run = copy_run(transformer_run(), tmp_path)
+    other = exported("toy_cnn").with_suffix(".etrecord")
+    _edit_manifest(run, lambda m: m["model"].update(etrecord=str(other)))
+    proc = _analyse(run, capfd=capfd)
+    assert proc.returncode == 0, proc.stderr
+    (res,) = _summary(run)["results"]
+    assert res["etrecord"] is None
+    assert any("does not belong to this ETDump" in n for n in res["notes"])
+    assert not any(p["layers"] for p in res["partitions"]), "no layer names from a foreign ETRecord"
