@@ -12,6 +12,7 @@ Two halves:
 """
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import sys
 
@@ -57,6 +58,7 @@ def test_missing_timm_names_the_vision_environment(package, monkeypatch) -> None
     ({"image_size": "big"}, "multiple of 32"),
     ({"upsample": "bicubic"}, "upsample"),
     ({"fuse": "maybe"}, "true/false"),
+    ({"fp16_gelu": "erf"}, "fp16_gelu"),
     ({"scalp": 2}, "unknown model option"),
     ({"checkpoint": "/nonexistent/edgetam.pt"}, "checkpoint not found"),
 ])
@@ -89,6 +91,44 @@ def test_position_encoding_layout(package) -> None:
     # channel 0 is sin at frequency 1 of positions normalised to (0, 2*pi]: last row ~ sin(2*pi)
     assert abs(float(y_half[0, -1, 0])) < 1e-4
     assert float(y_half[1, -1, 0]) == pytest.approx(1.0, abs=1e-4)  # channel 1: cos(2*pi)
+
+
+def test_deconv_upsampling_equals_nearest_interpolation(package) -> None:
+    neck = importlib.import_module(package.__name__ + ".neck")
+    x = torch.randn(1, 256, 5, 7)
+    deconv = neck.NearestUpsample2x(256, "deconv")(x)
+    assert torch.equal(deconv, neck.NearestUpsample2x(256, "interpolate")(x))
+    assert torch.equal(deconv, torch.nn.functional.interpolate(x, scale_factor=2.0, mode="nearest"))
+
+
+def _lowered_ops(module: torch.nn.Module, example: torch.Tensor) -> tuple[int, list[str]]:
+    """(XNNPACK partitions, names of compute ops left outside them) after real lowering."""
+    from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+    from executorch.exir import to_edge_transform_and_lower
+
+    exported = torch.export.export(module.eval(), (example,))
+    graph = to_edge_transform_and_lower(exported, partitioner=[XnnpackPartitioner()]) \
+        .exported_program().graph_module.graph
+    calls = [n for n in graph.nodes if n.op == "call_function"]
+    delegates = [n for n in calls if "call_delegate" in str(n.target)]
+    outside = [str(n.target) for n in calls
+               if n not in delegates and "getitem" not in str(n.target)]
+    return len(delegates), outside
+
+
+def test_fp16_gelu_rewrite_is_delegated_and_close_to_exact(package) -> None:
+    activations = importlib.import_module(package.__name__ + ".activations")
+    mlp = torch.nn.Sequential(torch.nn.Conv2d(16, 32, 1), torch.nn.GELU(), torch.nn.Conv2d(32, 16, 1))
+    example = torch.randn(1, 16, 8, 8, dtype=torch.float16)
+    partitions, outside = _lowered_ops(mlp.half(), example)
+    assert any("gelu" in op for op in outside)  # the reason for the rewrite (ExecuTorch 1.5.1)
+    assert activations.replace_gelu(mlp) == 1
+    partitions, outside = _lowered_ops(mlp.half(), example)  # cast after the swap, as exporters do
+    assert (partitions, outside) == (1, [])
+    x = torch.linspace(-8, 8, 4001)
+    tanh_form = activations.DelegableGelu()(x.half()).float()
+    assert float((tanh_form - torch.nn.functional.gelu(x)).abs().max()) < 1e-2
+    assert torch.equal(activations.DelegableGelu()(x), torch.nn.functional.gelu(x))  # fp32: exact
 
 
 # --- needs timm (.venv-vision) ---------------------------------------------------------
@@ -150,6 +190,18 @@ def test_checkpoint_loads_and_fusing_keeps_the_outputs(package, edgetam_checkpoi
     with torch.no_grad():
         for a, b in zip(unfused(*image), fused(*image), strict=True):
             assert torch.allclose(a, b, rtol=1e-3, atol=1e-3 * float(a.abs().max()))
+
+
+@needs_timm
+def test_position_encodings_in_the_graph_are_the_precomputed_ones(package) -> None:
+    size = 64
+    with torch.no_grad():
+        outputs = package.build_model(image_size=size, position_encoding=True)(
+            *package.example_inputs(image_size=size))
+    assert len(outputs) == 6
+    for features, encoding in zip(outputs[:3], outputs[3:], strict=True):
+        height, width = features.shape[-2:]
+        assert torch.equal(encoding, package.sine_position_encoding(height, width))
 
 
 @needs_timm

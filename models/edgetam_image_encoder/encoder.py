@@ -19,6 +19,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .activations import replace_gelu
 from .errors import SETUP_HINT, user_error
 from .neck import FpnNeck
 from .options import EncoderOptions
@@ -85,6 +86,8 @@ def build_encoder(options: EncoderOptions) -> EdgeTamImageEncoder:
 
     encoder = EdgeTamImageEncoder(upsample=options.upsample,
                                   position_encoding=options.position_encoding)
+    if options.fp16_gelu == "tanh":
+        replace_gelu(encoder.trunk)  # no weights involved: safe before loading
     if options.checkpoint is not None:
         load_edgetam_checkpoint(encoder, options.checkpoint)
     encoder.eval()

@@ -16,6 +16,7 @@ EDGETAM_IMAGE_SIZE = 1024
 # upsamples by exactly 2, so the side must be a multiple of the deepest stride.
 DEEPEST_STRIDE = 32
 UPSAMPLE_MODES = ("deconv", "interpolate")
+FP16_GELU_MODES = ("tanh", "exact")
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off"}
 
@@ -29,6 +30,7 @@ class EncoderOptions:
     fuse: bool = True
     upsample: str = "deconv"
     position_encoding: bool = False
+    fp16_gelu: str = "tanh"
 
 
 def _as_bool(name: str, value: object) -> bool:
@@ -41,6 +43,14 @@ def _as_bool(name: str, value: object) -> bool:
         return False
     raise user_error(f"model option {name}={value!r} is not true/false",
                      f"pass --model-arg {name}=true or --model-arg {name}=false")
+
+
+def _as_choice(name: str, value: object, allowed: tuple[str, ...], why: str) -> str:
+    word = str(value).strip().lower()
+    if word not in allowed:
+        raise user_error(f"{name}={value!r} is not one of {', '.join(allowed)}",
+                         f"pass --model-arg {name}={allowed[0]} ({why})")
+    return word
 
 
 def _as_image_size(value: object) -> int:
@@ -80,10 +90,9 @@ def parse_options(**model_args: object) -> EncoderOptions:
     for flag in ("fuse", "position_encoding"):
         if model_args.get(flag) is not None:
             opts[flag] = _as_bool(flag, model_args[flag])
-    if model_args.get("upsample") is not None:
-        mode = str(model_args["upsample"]).strip().lower()
-        if mode not in UPSAMPLE_MODES:
-            raise user_error(f"upsample={model_args['upsample']!r} is not one of {UPSAMPLE_MODES}",
-                             "pass --model-arg upsample=deconv (delegated) or upsample=interpolate (original)")
-        opts["upsample"] = mode
+    choices = {"upsample": (UPSAMPLE_MODES, "deconv is delegated, interpolate is the original"),
+               "fp16_gelu": (FP16_GELU_MODES, "tanh is delegated in fp16, exact is the original")}
+    for name, (allowed, why) in choices.items():
+        if model_args.get(name) is not None:
+            opts[name] = _as_choice(name, model_args[name], allowed, why)
     return EncoderOptions(**opts)
