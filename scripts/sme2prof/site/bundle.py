@@ -73,21 +73,13 @@ def _bundle_destination(rel: Path) -> Path | None:
 def preview_config(bundle_root: Path, site_dir: Path) -> str:
     """A Hugo config that builds the bundle's content/ as the learning-paths site would.
 
-    Used by the tests to prove that no kit file becomes a page once the bundle is
-    dropped into that repository.
+    It is the preview's own ``hugo.toml`` with the mounts swapped: the bundle's content/
+    (and nothing else) as content. Used by the tests to prove that no kit file becomes
+    a page once the bundle is dropped into that repository.
     """
-    return f"""baseURL = "http://127.0.0.1/"
-disableKinds = ["taxonomy", "term", "RSS", "sitemap", "robotsTXT", "404"]
-[markup.goldmark.renderer]
-  unsafe = true
-[module]
-  [[module.mounts]]
-    source = "{bundle_root / 'content'}"
-    target = "content"
-  [[module.mounts]]
-    source = "{site_dir / 'layouts'}"
-    target = "layouts"
-  [[module.mounts]]
-    source = "{site_dir / 'static'}"
-    target = "static"
-"""
+    base = (site_dir / "hugo.toml").read_text(encoding="utf-8").split("[module]")[0]
+    mounts = [(bundle_root / "content", "content"), (site_dir / "layouts", "layouts"),
+              (site_dir / "static", "static")]
+    return base + "[module]\n" + "".join(
+        f'  [[module.mounts]]\n    source = "{source}"\n    target = "{target}"\n'
+        for source, target in mounts)
