@@ -70,6 +70,17 @@ def test_a_failing_block_is_named(tmp_path: Path):
     assert run.returncode != 0 and run.failed_block.where == "01-x.md:8"
 
 
+def test_what_you_should_see_is_checked_against_the_real_output(tmp_path: Path):
+    page = tmp_path / "01-x.md"
+    page.write_text("---\ntitle: x\n---\n```bash\necho 'exported toy_cnn in 12.5 s'\n```\n\n"
+                    "```output\nexported toy_cnn in 3.1 s\n```\n\n```bash\necho hello\n```\n\n"
+                    "```output\ngoodbye\n```\n")
+    run = page_commands.run_page(tmp_path, page, timeout=30)
+    assert run.returncode == 0
+    problems = page_commands.gate_mismatches(page, run)
+    assert len(problems) == 1 and "01-x.md:16" in problems[0] and "'goodbye'" in problems[0]
+
+
 def test_every_unmarked_page_command_runs_in_a_fresh_copy(repo_root: Path, capsys):
     venv = page_commands.kit_venv(repo_root)
     if venv is None:
@@ -79,6 +90,9 @@ def test_every_unmarked_page_command_runs_in_a_fresh_copy(repo_root: Path, capsy
         assert run.returncode == 0, (
             f"{run.failed_block.where} failed:\n{run.failed_block.code}\n---\n{run.output[-3000:]}")
     assert [r.page for r in runs] == [p.name for p in content_pages()]
+    gates = [g for run, page in zip(runs, content_pages())
+             for g in page_commands.gate_mismatches(page, run)]
+    assert gates == [], "a 'what you should see' block no longer matches the real output"
     ran = sum(len(r.ran) for r in runs)
     marked = [b for r in runs for b in r.marked]
     with capsys.disabled():

@@ -95,6 +95,8 @@ def run_commands(execute: bool) -> int:
     def report(run: page_commands.PageRun) -> None:
         print(f"{run.page}: {len(run.ran)} blocks in {run.seconds:.0f} s", flush=True)
         _save_block_outputs(run)
+        for problem in page_commands.gate_mismatches(PAGES_DIR / run.page, run):
+            print(f"problem: {problem}", file=sys.stderr)
         if run.returncode:
             print(run.output[-4000:], file=sys.stderr)
             raise UserError(f"a command block failed at {run.failed_block.where}",

@@ -9,6 +9,7 @@ not run.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -143,3 +144,39 @@ def run_all_pages(repo: Path, venv: Path | None, pages_rel: Path,
             if run.returncode:
                 break
     return runs
+
+
+def _normalised(line: str) -> str:
+    """A line with what legitimately changes between runs (numbers, paths) blanked out."""
+    line = re.sub(r"/tmp/sme2prof-pages-[^/\s]+/sme-executorch-profiling|"
+                  r"/path/to/sme-executorch-profiling", "<repo>", line)
+    return " ".join(re.sub(r"\d+(\.\d+)?", "#", line).split())
+
+
+def gate_mismatches(page: Path, run: PageRun, min_share: float = 0.8) -> list[str]:
+    """"What you should see" blocks that the real output of their command does not match.
+
+    Each ``output`` block is checked against the shell block(s) just before it (all
+    tabs of a tabpane count as one): at least ``min_share`` of its lines, with numbers
+    and paths blanked out, must appear in what the command really printed. Lines
+    ``...`` mark an excerpt and are skipped.
+    """
+    outputs = dict(zip((b.where for b in run.ran), run.block_outputs()))
+    problems: list[str] = []
+    preceding: list[CodeBlock] = []
+    for block in page_blocks(page):
+        if block.is_shell:
+            same_pane = preceding and block.tab and preceding[-1].tab
+            preceding = preceding + [block] if same_pane else [block]
+            continue
+        if block.language != "output" or not preceding or preceding[0].needs:
+            continue
+        actual = {_normalised(line) for b in preceding
+                  for line in outputs.get(b.where, "").splitlines()}
+        expected = [_normalised(line) for line in block.code.splitlines()
+                    if line.strip() and line.strip() != "..."]
+        missing = [line for line in expected if line not in actual]
+        if expected and len(missing) > (1 - min_share) * len(expected):
+            problems.append(f"{block.where}: {len(missing)} of {len(expected)} lines differ from "
+                            f"what {preceding[0].where} printed, e.g. {missing[0]!r}")
+    return problems
