@@ -22,6 +22,7 @@ quickstart: setup ## set up, export a model, profile it on this host, analyse, p
 	@$(PY) scripts/mac_pipeline.py --config $(QUICKSTART_CONFIG)
 
 test: setup ## set up, then run every test
+	@if [ "$$(uname -sm)" = "Linux x86_64" ]; then bash scripts/install_emulation_tools.sh; fi
 	@$(PY) -m pytest test-cases
 
 site: setup ## build the pages with the pinned Hugo into out/site/ (fails on any warning)
