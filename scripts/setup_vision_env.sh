@@ -9,7 +9,7 @@ usage() {
   cat <<'USAGE'
 usage: scripts/setup_vision_env.sh [--dry-run] [--help]
 
-Creates .venv-vision at the repository root (override with VISION_VENV=path) and installs
+Creates .venv-vision at the repository root (override with SME2PROF_VISION_VENV=path) and installs
 scripts/requirements-vision.txt into it from PyPI: torch, the matching torchvision, timm,
 executorch, numpy, pandas, pytest. pip runs with --isolated so that a local pip
 configuration (for example a wheel folder holding a CPU-only torch build that PyPI's
@@ -20,7 +20,8 @@ A second run with nothing changed only verifies the imports.
   --dry-run   print what would be done, change nothing
   --help      this text
 
-Environment: PYTHON (interpreter for the venv, default python3, 3.10+), VISION_VENV.
+Environment: PYTHON (interpreter for the venv, default python3; 3.10 to 3.13),
+SME2PROF_VISION_VENV (where the venv lives).
 
 example:
   bash scripts/setup_vision_env.sh
@@ -30,16 +31,21 @@ USAGE
 
 DRY_RUN=0
 for arg in "$@"; do
-  case "$arg" in
-    --dry-run) DRY_RUN=1 ;;
-    -h|--help) usage; exit 0 ;;
-    *) echo "error: unknown option '$arg'" >&2; echo "  fix: run with --help to see the options" >&2; exit 2 ;;
-  esac
+  if [[ "$arg" == "--dry-run" ]]; then
+    DRY_RUN=1
+  elif [[ "$arg" == "-h" || "$arg" == "--help" ]]; then
+    usage
+    exit 0
+  else
+    echo "error: unknown option '$arg'" >&2
+    echo "  fix: bash scripts/setup_vision_env.sh --help lists the options" >&2
+    exit 2
+  fi
 done
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 REQUIREMENTS="$REPO_ROOT/scripts/requirements-vision.txt"
-VENV="${VISION_VENV:-$REPO_ROOT/.venv-vision}"
+VENV="${SME2PROF_VISION_VENV:-$REPO_ROOT/.venv-vision}"
 PYTHON="${PYTHON:-python3}"
 STAMP="$VENV/.requirements-vision.sha256"
 IMPORT_CHECK='import torch, torchvision, timm, executorch; from executorch.runtime import Runtime'
@@ -47,27 +53,30 @@ IMPORT_CHECK='import torch, torchvision, timm, executorch; from executorch.runti
 PINS_CHECK='
 import sys
 from importlib.metadata import PackageNotFoundError, version
+from pip._vendor.packaging.requirements import Requirement
 for line in open(sys.argv[1]):
     line = line.split("#")[0].strip()
     if not line:
         continue
-    name, pinned = line.split("==")
+    wanted = Requirement(line)
+    if wanted.marker is not None and not wanted.marker.evaluate():
+        continue
     try:
-        have = version(name)
+        have = version(wanted.name)
     except PackageNotFoundError:
-        sys.exit(f"{name} missing")
-    if have.split("+")[0] != pinned:
-        sys.exit(f"{name} {have} != {pinned}")
+        sys.exit(f"{wanted.name} missing")
+    if not wanted.specifier.contains(have.split("+")[0]):
+        sys.exit(f"{wanted.name} {have} does not satisfy {wanted.specifier}")
 '
 
 if ! command -v "$PYTHON" >/dev/null 2>&1; then
   echo "error: no '$PYTHON' interpreter found" >&2
-  echo "  fix: install Python 3.10 or newer, or set PYTHON=/path/to/python3" >&2
+  echo "  fix: install Python 3.10 to 3.13, or set PYTHON=/path/to/python3.11" >&2
   exit 2
 fi
-if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
-  echo "error: $("$PYTHON" --version 2>&1) is too old; the kit needs Python 3.10 or newer" >&2
-  echo "  fix: set PYTHON=/path/to/python3.10-or-newer and re-run" >&2
+if ! "$PYTHON" -c 'import sys; sys.exit(not (3, 10) <= sys.version_info[:2] <= (3, 13))'; then
+  echo "error: $("$PYTHON" --version 2>&1) is not supported; torch 2.13 + executorch 1.5.1 need Python 3.10 to 3.13" >&2
+  echo "  fix: set PYTHON=/path/to/python3.11 (any 3.10 to 3.13) and re-run" >&2
   exit 2
 fi
 
