@@ -19,6 +19,7 @@ from sme2prof import build_prereqs as prereqs
 from sme2prof import build_run
 from sme2prof.errors import UserError
 from sme2prof.source_build import BuildEnvironment, plan_runner_build
+from test_build_runners import fake_ndk  # noqa: F401 - the NDK-shaped folder fixture
 
 CLANG_17 = "Debian clang version 17.0.6 (++20231208)\nTarget: aarch64-unknown-linux-gnu\n"
 CLANG_18 = "Ubuntu clang version 18.1.3 (1ubuntu1)\nTarget: x86_64-pc-linux-gnu\n"
@@ -163,6 +164,7 @@ def test_successful_build_swaps_in_binary_and_truthful_build_info(tmp_path, caps
     assert sorted(p.name for p in plan.runner_dir.iterdir()) == [
         "build.log", "build_info.json", "executor_runner"]
     assert (plan.runner_dir / "executor_runner").read_text() == "new"
+    assert plan.runner_dir.stat().st_mode & 0o777 == 0o755
     info = json.loads((plan.runner_dir / "build_info.json").read_text())
     assert (info["sme"], info["sme2"], info["xnntrace"], info["xnnpack_log_level"]) == (
         False, False, True, 5)
@@ -174,15 +176,11 @@ def test_successful_build_swaps_in_binary_and_truthful_build_info(tmp_path, caps
     assert info["ndk"] is None and info["build_seconds"] >= 0 and info["built_at"]
 
 
-def test_android_build_ships_libcxx_and_records_the_ndk(tmp_path, capsys):
-    ndk = tmp_path / "android-ndk-r27c"
-    lib = ndk / "toolchains/llvm/prebuilt/linux-x86_64/sysroot/usr/lib/aarch64-linux-android"
-    lib.mkdir(parents=True)
-    (lib / "libc++_shared.so").write_bytes(b"stand-in for the NDK's libc++")
-    (ndk / "source.properties").write_text("Pkg.Revision = 27.2.12479018\n")
+def test_android_build_ships_libcxx_and_records_the_ndk(tmp_path, fake_ndk, capsys):
+    ndk = fake_ndk
     plan, env = _plan(tmp_path, "android-arm64", "sme2-on-xnntrace", BUILD_OK, ndk=ndk)
     build_run.build_runner(plan, env)
-    assert (plan.runner_dir / "libc++_shared.so").read_bytes() == b"stand-in for the NDK's libc++"
+    assert (plan.runner_dir / "libc++_shared.so").read_bytes() == b"\x7fELF stand-in"
     info = json.loads((plan.runner_dir / "build_info.json").read_text())
     assert info["ndk"] == {"path": str(ndk), "version": "27.2.12479018"}
     assert (info["sme"], info["sme2"], info["xnntrace"]) == (True, True, True)

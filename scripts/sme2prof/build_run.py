@@ -116,6 +116,7 @@ def run_logged(cmd: list[str], log_path: Path, step: str, started: float,
         assert proc.stdout is not None
         for line in proc.stdout:
             log.write(line)
+            log.flush()   # users tail the log while a build runs
             tail.append(line.rstrip("\n"))
             now = time.monotonic()
             if now - last_report >= PROGRESS_EVERY_S:
@@ -200,6 +201,7 @@ def install_runner(plan: RunnerBuildPlan, info: dict) -> Path:
     """Stage binary + extra files + build_info.json in a temp folder, then swap it in."""
     plan.runner_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{plan.name}.", dir=plan.runner_dir.parent))
+    staging.chmod(0o755)   # mkdtemp makes it private; a runner folder is adb-pushed and shared
     try:
         shutil.copy2(plan.built_binary, staging / plan.built_binary.name)
         for extra in plan.extra_files:
