@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -74,6 +77,33 @@ def test_bad_image_size_on_the_command_line_is_one_clear_error(tmp_path) -> None
     assert "error: image_size=1000 is not a positive multiple of 32" in result.stderr
     assert "Traceback" not in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+SETUP_SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "setup_vision_env.sh"
+
+
+def _setup_vision_env(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", str(SETUP_SCRIPT), *args], capture_output=True, text=True,
+                          env={**os.environ, **env}, timeout=60)
+
+
+def test_setup_vision_env_dry_run_changes_nothing(tmp_path) -> None:
+    venv = tmp_path / "venv-vision"
+    result = _setup_vision_env("--dry-run", SME2PROF_VISION_VENV=str(venv))
+    assert result.returncode == 0, result.stderr
+    assert "-m venv" in result.stdout and "pip install --isolated -r" in result.stdout
+    assert not venv.exists()
+
+
+@pytest.mark.parametrize("args, env, words", [
+    (("--bogus",), {}, "error: unknown option '--bogus'"),
+    ((), {"PYTHON": "/nonexistent/python3"}, "error: no '/nonexistent/python3' interpreter"),
+])
+def test_setup_vision_env_bad_input(tmp_path, args, env, words) -> None:
+    result = _setup_vision_env(*args, SME2PROF_VISION_VENV=str(tmp_path / "v"), **env)
+    assert result.returncode == 2
+    assert words in result.stderr and "  fix: " in result.stderr
+    assert not (tmp_path / "v").exists()
 
 
 def test_example_inputs_follow_the_image_size(package) -> None:
