@@ -1,6 +1,7 @@
 """Glue shared by every entry script: the error convention and the exit codes."""
 from __future__ import annotations
 
+import logging
 import sys
 from typing import Callable, Sequence
 
@@ -17,6 +18,7 @@ def run_entry_point(main: Callable[[Sequence[str] | None], int | None],
     Why here: every script must behave the same on bad input (one clear line, no
     traceback, non-zero exit) and nobody should have to remember to do it.
     """
+    quiet_third_party_import_noise()
     try:
         code = main(argv)
     except UserError as exc:
@@ -34,3 +36,14 @@ def print_user_error(exc: UserError) -> None:
     print(f"error: {exc.message}", file=sys.stderr)
     if exc.fix:
         print(f"  fix: {exc.fix}", file=sys.stderr)
+
+
+# Warnings printed while importing torchao and ExecuTorch's devtools that say nothing
+# about the user's model or run (CUDA-only extensions failing to load on a CPU build, an
+# upstream deprecation inside torch's pytree registry). They drown the kit's own output.
+_NOISY_LOGGERS = ("torchao", "torch.utils._pytree")
+
+
+def quiet_third_party_import_noise() -> None:
+    for name in _NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
