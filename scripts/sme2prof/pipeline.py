@@ -331,8 +331,8 @@ def _run_job(job: Job, index: int, total: int, model: Path, run_dir: Path, trans
         print(f"[{index}/{total}] {job.label}: FAILED ({first}); log {display_path(log_file)}", flush=True)
     else:
         timed = job.result["iterations_ms"][exp["warmup"]:]
-        print(f"[{index}/{total}] {job.label}: ok, median {statistics.median(timed):.3f} ms over "
-              f"{len(timed)} timed iterations (wall {job.result['wall_seconds']:.1f} s)", flush=True)
+        print(f"[{index}/{total}] {job.label}: ok, median {statistics.median(timed):.3f} ms (runner clock) "
+              f"over {len(timed)} timed iterations (wall {job.result['wall_seconds']:.1f} s)", flush=True)
 
 
 def _result_problem(job: Job, returncode: int, folder: Path, log_file: Path) -> str | None:
@@ -361,7 +361,7 @@ def _print_summary(manifest: dict, run_dir: Path, seconds: float) -> None:
     for exp in manifest["experiments"]:
         for result in exp["results"]:
             timed = result["iterations_ms"][exp["warmup"]:]
-            detail = (f"median {statistics.median(timed):.3f} ms" if result["status"] == "ok" and timed
+            detail = (f"median {statistics.median(timed):.3f} ms (runner clock)" if result["status"] == "ok" and timed
                       else (result["error"] or "").splitlines()[0] if result["error"] else "")
             print(f"  {exp['name']:<24} t{result['threads']:<3} {result['status']:<11} {detail}")
     print(f"run directory: {display_path(run_dir)} (status {manifest['status']})", flush=True)
