@@ -19,6 +19,7 @@ import pytest
 from kit_helpers import SCRIPTS_DIR
 from pipeline_helpers import experiment, snapshot, toy_cnn_pte, wheel_runner, write_config
 from sme2prof import manifest as mf
+from sme2prof.fileio import sha256_file
 from sme2prof.cli import EXIT_INTERRUPTED
 from sme2prof.host_info import describe_host
 
@@ -69,7 +70,7 @@ def test_real_run_with_both_runners(tmp_path: Path, model: Path, wheel: Path) ->
     assert f"run directory: {run_dir}" in out
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["finished_at"]
-    assert manifest["model"]["sha256"] == mf.sha256_of(model)
+    assert manifest["model"]["sha256"] == sha256_file(model)
     assert manifest["model"]["export"]["model"] == "toy_cnn"
     assert manifest["executorch"]["version"].startswith("1.5.1")
     assert manifest["host"]["cpu_features"] == describe_host()["cpu_features"]

@@ -13,7 +13,6 @@ renamed into place, so an interrupted download never leaves half a package.
 """
 from __future__ import annotations
 
-import hashlib
 import re
 import shutil
 import subprocess
@@ -24,7 +23,7 @@ from pathlib import Path
 from typing import Callable
 
 from .errors import UserError
-from .fileio import read_json, write_json_atomic
+from .fileio import read_json, sha256_file, write_json_atomic
 from .paths import OUT_DIR, display_path
 
 WHEELS_DIR = OUT_DIR / "wheels"
@@ -128,10 +127,3 @@ def _unpack_cpp_parts(wheel: Path, dest: Path) -> None:
     # zipfile drops the executable bits; shared libraries only need to be readable.
 
 
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file, read in blocks (wheels are tens of MB)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

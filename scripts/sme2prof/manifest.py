@@ -7,7 +7,6 @@ what ``--resume`` reads.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import tempfile
@@ -15,19 +14,13 @@ from pathlib import Path
 
 from . import run_layout
 from .errors import UserError
-from .fileio import read_json, write_json_atomic
+from .fileio import read_json, sha256_file, write_json_atomic
 from .paths import display_path
 from .runner_spec import ResolvedRunner
 
 ITERATION_RE = re.compile(r"Iteration (\d+) of (\d+): ([0-9.eE+-]+) ms")
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def model_description(model: Path) -> dict:
@@ -41,7 +34,7 @@ def model_description(model: Path) -> dict:
             export = read_json(export_json)
         except (OSError, ValueError):
             export = None
-    return {"path": str(model), "sha256": sha256_of(model), "size_bytes": model.stat().st_size,
+    return {"path": str(model), "sha256": sha256_file(model), "size_bytes": model.stat().st_size,
             "etrecord": str(etrecord) if etrecord.is_file() else None,
             "export": export, "export_json": str(export_json) if export_json else None}
 

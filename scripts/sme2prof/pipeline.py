@@ -23,7 +23,7 @@ from . import run_layout
 from .cli import EXIT_INTERRUPTED
 from .config import check_model_file, load_config, output_root, validate_config
 from .errors import UserError
-from .fileio import read_json, write_json_atomic, write_text_atomic
+from .fileio import read_json, sha256_file, write_json_atomic, write_text_atomic
 from .host_info import describe_host, executorch_version
 from .paths import display_path
 from .runner_spec import ResolvedRunner, runner_flags
@@ -210,7 +210,7 @@ def _attach_results(plan: Plan, manifest: dict) -> None:
 
 
 def _resume(plan: Plan, run_dir: Path, manifest: dict, transport, dry_run: bool, analyze: bool) -> int:
-    sha = mf.sha256_of(plan.model)
+    sha = sha256_file(plan.model)
     if manifest.get("model", {}).get("sha256") != sha:
         raise UserError(f"the model file changed since run {manifest.get('run_id')} started: {plan.model}",
                         "start a new run (without --resume); a run must use one model")

@@ -33,7 +33,7 @@ from typing import Callable
 
 from . import aarch64_wheel
 from .errors import UserError
-from .fileio import read_json, write_json_atomic
+from .fileio import read_json, sha256_file, write_json_atomic
 from .host_info import executorch_version, host_platform
 from .paths import OUT_DIR, RUNNERS_DIR, SCRIPTS_DIR, display_path
 from .run_layout import utc_now_iso
@@ -268,8 +268,8 @@ def _build_info(platform: str, cross: bool, package: Path, tools: dict, cache: d
         "threadpool": any((package / "lib").glob("libexecutorch_threadpool.*")),
         "compiler": _compiler_version(tools["cxx"]), "ndk": None,
         "host": f"{host_platform()} ({pyplatform.node()})",
-        "source_sha256": {name: aarch64_wheel.sha256_file(SOURCE_DIR / name) for name in SOURCE_FILES},
-        "binary_sha256": aarch64_wheel.sha256_file(binary),
+        "source_sha256": {name: sha256_file(SOURCE_DIR / name) for name in SOURCE_FILES},
+        "binary_sha256": sha256_file(binary),
         "built_at": utc_now_iso(), "build_seconds": None,
     }
 
