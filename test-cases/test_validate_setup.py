@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -152,3 +153,17 @@ def test_help_has_an_example_and_lists_the_stages():
     for stage in ("export", "pipeline", "runners", "emulate", "site", "all"):
         assert f"\n  {stage}" in proc.stdout
     assert os.path.basename(SCRIPT) in proc.stdout
+
+
+def test_scripts_of_a_moved_venv_are_found_with_the_reinstall_that_repairs_them(tmp_path: Path):
+    from sme2prof.setup_check import venv_scripts_check
+    bin_dir = tmp_path / "venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    (bin_dir / "cmake").write_text("#!/old/place/.venv/bin/python\nimport cmake\n")
+    (bin_dir / "ninja").write_text(f"#!{sys.executable}\n")
+    (bin_dir / "activate").write_text("# not a script with a #! line\n")
+    check = venv_scripts_check(tmp_path / "venv", ".venv")
+    assert check.status == "missing" and check.data["broken_scripts"] == {"cmake": "/old/place/.venv/bin/python"}
+    assert check.fix.startswith(".venv/bin/python -m pip install --force-reinstall --no-deps cmake==")
+    (bin_dir / "cmake").write_text(f"#!{sys.executable}\n")
+    assert venv_scripts_check(tmp_path / "venv", ".venv").status == "ok"

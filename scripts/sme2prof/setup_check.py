@@ -23,9 +23,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .errors import UserError
-from .host_info import describe_host, executorch_version
-from .paths import ARTIFACTS_DIR, REPO_ROOT, SCRIPTS_DIR, display_path
+from .host_info import executorch_version
+from .paths import ARTIFACTS_DIR, REPO_ROOT, display_path
 from .pins import read_pins, pin_states
+from .venv_scripts import broken_scripts, owning_distributions
 
 STAGES = ("export", "pipeline", "runners", "emulate", "site", "all")
 OK, WARN, MISSING = "ok", "warn", "missing"
@@ -105,12 +106,26 @@ def venv_check() -> Check:
     venv, prefix = kit_venv(), Path(sys.prefix)
     shown = _relative(prefix)
     if prefix.resolve() == venv.resolve():
-        return Check("venv", OK, f"{shown} (the kit's virtual environment)")
+        return venv_scripts_check(prefix, shown)
     if (venv / "bin" / "python").exists():
         return problem("venv", False, f"running in {shown}, not in the kit's {_relative(venv)}",
                        f"source {_relative(venv)}/bin/activate, then run this again")
     return problem("venv", False, f"running in {shown}; the kit's {_relative(venv)} does not exist",
                    SETUP_FIX)
+
+
+def venv_scripts_check(prefix: Path, shown: str) -> Check:
+    """The kit's venv, unless its scripts point to a Python that is gone (a moved venv)."""
+    broken = broken_scripts(prefix / "bin")
+    if not broken:
+        return Check("venv", OK, f"{shown} (the kit's virtual environment)")
+    gone = sorted(set(broken.values()))
+    owners = owning_distributions(set(broken))
+    fix = (f"{shown}/bin/python -m pip install --force-reinstall --no-deps {' '.join(owners)}"
+           if owners else "bash scripts/setup_repo.sh --force")
+    return problem("venv", True, f"{shown}: {len(broken)} script(s) in {shown}/bin "
+                   f"({', '.join(broken)}) start a Python that no longer exists ({', '.join(gone)}); "
+                   "was the folder moved?", fix, broken_scripts=broken)
 
 
 def _relative(path: Path) -> str:
@@ -149,8 +164,7 @@ def finish_runtime_probe(proc: subprocess.Popen, started: float) -> Check:
         proc.communicate()
         out, err = "", f"no answer within {RUNTIME_TIMEOUT_S} s"
     seconds = round(time.monotonic() - started, 2)
-    lines = out.strip().splitlines()
-    result = json.loads(lines[-1]) if proc.returncode == 0 and lines else None
+    result = _probe_result(out) if proc.returncode == 0 else None
     if result is None:
         reason = (err.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
         check = problem("runtime", True, f"the ExecuTorch runtime does not load: {reason}", PIN_FIX,
@@ -167,6 +181,17 @@ def finish_runtime_probe(proc: subprocess.Popen, started: float) -> Check:
                       data={"executorch": et, "backends": result["backends"]})
     check.seconds = seconds
     return check
+
+
+def _probe_result(stdout: str) -> dict | None:
+    """The probe's JSON line (the last one; a library may print before it)."""
+    for line in reversed(stdout.strip().splitlines()):
+        if line.startswith("{"):
+            try:
+                return json.loads(line)
+            except ValueError:
+                return None
+    return None
 
 
 # ---------------------------------------------------------------- this machine

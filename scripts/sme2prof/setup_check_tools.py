@@ -111,7 +111,8 @@ def emulation_checks(host_platform: str, required: bool) -> list[Check]:
     checks = []
     try:
         version = qemu_version()
-        major = int(re.match(r"\d+", version).group()) if re.match(r"\d+", version) else 0
+        leading = re.match(r"\d+", version)
+        major = int(leading.group()) if leading else 0
         if major < QEMU_MIN_MAJOR:
             checks.append(problem("qemu-aarch64", required, f"version {version} is older than "
                                   f"{QEMU_MIN_MAJOR}.0 (SME emulation)", INSTALL_FIX))
