@@ -6,6 +6,7 @@ SHELL := /bin/bash
 
 VENV ?= .venv
 PY := $(VENV)/bin/python
+VISION_PY := .venv-vision/bin/python
 OUT ?= out
 QUICKSTART_CONFIG ?= configs/examples/linux_quickstart.json
 
@@ -21,8 +22,12 @@ quickstart: setup ## set up, export a model, profile it on this host, analyse, p
 	@$(PY) scripts/export_model.py --model toy_cnn --dtype fp32
 	@$(PY) scripts/mac_pipeline.py --config $(QUICKSTART_CONFIG)
 
-test: setup ## set up, then run every test
+test: setup ## set up (kit, emulation tools, .venv-vision), then run every test
 	@if [ "$$(uname -sm)" = "Linux x86_64" ]; then bash scripts/install_emulation_tools.sh; fi
+	@bash scripts/setup_vision_env.sh
+	@echo "== EdgeTAM tests (they need timm, so they run in .venv-vision)"
+	@$(VISION_PY) -m pytest -q -p no:cacheprovider test-cases/test_edgetam.py
+	@echo "== every other test (.venv)"
 	@$(PY) -m pytest test-cases
 
 site: setup ## build the pages with the pinned Hugo into out/site/ (fails on any warning)
@@ -44,7 +49,6 @@ emulate: setup ## watch XNNPACK switch to SME kernels under qemu-aarch64 (no Arm
 	@$(PY) scripts/export_model.py --model toy_cnn --dtype fp32
 	@$(PY) scripts/mac_pipeline.py --config $(EMULATE_CONFIG)
 
-VISION_PY := .venv-vision/bin/python
 
 .PHONY: edgetam test-edgetam
 edgetam: ## set up .venv-vision (timm) and export the EdgeTAM image encoder (fp32, 1024x1024)
