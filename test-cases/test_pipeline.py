@@ -158,3 +158,25 @@ def test_run_ids_are_unique_within_one_second(tmp_path: Path) -> None:
 def test_resume_refuses_a_folder_that_is_not_a_run(tmp_path: Path) -> None:
     code, out = run_pipeline("--resume", str(tmp_path))
     assert code == 2 and "not a run directory" in out and "Traceback" not in out
+
+
+def test_json_gives_agents_one_summary_on_stdout(tmp_path: Path, model: Path) -> None:
+    """--json: progress on stderr, and stdout parses as one object naming the run and its results."""
+    config = write_config(tmp_path, model, [experiment("py", "pybind", threads=[1], runs=3, warmup=1)])
+    proc = subprocess.run([sys.executable, str(SCRIPTS_DIR / "mac_pipeline.py"), "--config", str(config),
+                           "--no-analyze", "--json"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    run_dir = only_run_dir(tmp_path / "runs")
+    assert summary["run_dir"] == str(run_dir) and summary["status"] == "complete"
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    timed = manifest["experiments"][0]["results"][0]["iterations_ms"][1:]
+    assert summary["results"] == [{"experiment": "py", "threads": 1, "status": "ok", "error": None,
+                                   "median_ms_runner_clock": sorted(timed)[1]}]
+    assert "[1/1] py t1: ok" in proc.stderr
+
+    dry = subprocess.run([sys.executable, str(SCRIPTS_DIR / "mac_pipeline.py"), "--config", str(config),
+                          "--dry-run", "--json"], capture_output=True, text=True, timeout=600)
+    plan = json.loads(dry.stdout)
+    assert plan["dry_run"] is True and plan["plan"][0]["command"][-2:] == ["--cpu_threads", "1"]
+    assert "--num_executions" in plan["plan"][0]["command"]

@@ -160,10 +160,16 @@ def build_plan(config: dict, config_path: Path, transport) -> Plan:
 
 
 def run_pipeline(config_file: str | None, transport, *, dry_run: bool = False,
-                 resume: str | None = None, analyze: bool = True) -> int:
-    """Validate, run every experiment x thread count, write the run directory; return exit code."""
+                 resume: str | None = None, analyze: bool = True, outcome: dict | None = None) -> int:
+    """Validate, run every experiment x thread count, write the run directory; return exit code.
+
+    ``outcome``, when given, receives ``run_dir`` (or, for a dry run, ``plan``: the
+    commands that would run) so a caller can report on the run without guessing its id.
+    """
+    outcome = {} if outcome is None else outcome
     if resume:
         run_dir = Path(resume).resolve()
+        outcome["run_dir"] = run_dir
         stored = mf.load(run_dir)
         if stored.get("pipeline", transport.kind) != transport.kind:
             raise UserError(f"run {stored.get('run_id')} was made by the {stored['pipeline']} pipeline",
@@ -172,6 +178,8 @@ def run_pipeline(config_file: str | None, transport, *, dry_run: bool = False,
         config = validate_config(read_json(run_dir / run_layout.CONFIG_COPY_NAME),
                                  display_path(run_dir / run_layout.CONFIG_COPY_NAME))
         plan = build_plan(config, Path(stored.get("config_path") or run_dir), transport)
+        if dry_run:
+            outcome["plan"] = plan_commands(plan, transport, run_dir)
         return _resume(plan, run_dir, stored, transport, dry_run, analyze)
     if not config_file:
         raise UserError("no config given", "pass --config FILE, e.g. --config configs/examples/linux_quickstart.json")
@@ -180,9 +188,11 @@ def run_pipeline(config_file: str | None, transport, *, dry_run: bool = False,
     root = output_root(config)
     if dry_run:
         print_plan(plan, transport, root / "<run-id>")
+        outcome["plan"] = plan_commands(plan, transport, root / "<run-id>")
         return 0
     mf.check_output_root(root)
     run_id, run_dir = mf.create_run_dir(root, config["label"])
+    outcome["run_dir"] = run_dir
     write_json_atomic(run_dir / run_layout.CONFIG_COPY_NAME, config)
     manifest = _new_manifest(run_id, plan, transport)
     _attach_results(plan, manifest)
@@ -245,6 +255,14 @@ def _keep_previous_attempt(run_dir: Path, job: Job) -> None:
     keep.mkdir()
     for path in files:
         path.rename(keep / path.name)
+
+
+def plan_commands(plan: Plan, transport, run_dir: Path) -> list[dict]:
+    """The runner command of every job, as data (for --json dry runs)."""
+    return [{"experiment": job.experiment["name"], "threads": job.threads, "env": dict(job.runner.env),
+             "command": transport.command(job, plan.model,
+                                          run_layout.result_dir(run_dir, job.experiment["name"], job.threads))}
+            for job in plan.jobs]
 
 
 def print_plan(plan: Plan, transport, run_dir: Path, only: list[Job] | None = None) -> None:

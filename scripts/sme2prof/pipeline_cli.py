@@ -2,8 +2,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
+import statistics
+import sys
+from pathlib import Path
 from typing import Sequence
 
+from . import run_layout
+from .fileio import read_json
 from .pipeline import HostTransport, run_pipeline
 
 HOST_EPILOG = """examples:
@@ -35,7 +42,41 @@ def build_parser(prog: str, description: str, epilog: str) -> argparse.ArgumentP
     parser.add_argument("--resume", metavar="RUN_DIR",
                         help="finish an interrupted or failed run: re-run only results that are not ok")
     parser.add_argument("--no-analyze", action="store_true", help="skip the analysis after the run")
+    parser.add_argument("--json", action="store_true",
+                        help="progress goes to stderr; stdout gets one JSON object: run directory, "
+                             "status, per-result status and median, report path (or the plan, with --dry-run)")
     return parser
+
+
+def run_with_optional_json(args: argparse.Namespace, transport) -> int:
+    """Run the pipeline; with --json keep stdout for one machine-readable summary (for agents)."""
+    if not args.json:
+        return run_pipeline(args.config, transport, dry_run=args.dry_run, resume=args.resume,
+                            analyze=not args.no_analyze)
+    outcome: dict = {}
+    with contextlib.redirect_stdout(sys.stderr):
+        code = run_pipeline(args.config, transport, dry_run=args.dry_run, resume=args.resume,
+                            analyze=not args.no_analyze, outcome=outcome)
+    print(json.dumps(json_summary(outcome, code), indent=2, default=str))
+    return code
+
+
+def json_summary(outcome: dict, exit_code: int) -> dict:
+    """What an agent needs after a run, read back from the manifest the run wrote."""
+    if "plan" in outcome:
+        return {"dry_run": True, "exit_code": exit_code, "plan": outcome["plan"]}
+    run_dir = Path(outcome["run_dir"])
+    manifest = read_json(run_layout.manifest_path(run_dir))
+    results = []
+    for exp in manifest["experiments"]:
+        for result in exp["results"]:
+            timed = (result.get("iterations_ms") or [])[exp["warmup"]:]
+            results.append({"experiment": exp["name"], "threads": result["threads"],
+                            "status": result["status"], "error": result.get("error"),
+                            "median_ms_runner_clock": statistics.median(timed) if timed else None})
+    report = run_layout.analysis_dir(run_dir) / "report.md"
+    return {"exit_code": exit_code, "run_dir": str(run_dir), "status": manifest["status"],
+            "results": results, "report": str(report) if report.is_file() else None}
 
 
 def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
@@ -49,8 +90,7 @@ def host_main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser("mac_pipeline.py", "Profile a .pte on this machine (macOS or Linux) with the "
                           "runners a config names.", HOST_EPILOG)
     args = parse(parser, argv)
-    return run_pipeline(args.config, HostTransport(), dry_run=args.dry_run, resume=args.resume,
-                        analyze=not args.no_analyze)
+    return run_with_optional_json(args, HostTransport())
 
 
 def android_main(argv: Sequence[str] | None = None) -> int:
@@ -61,6 +101,4 @@ def android_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--serial", help="adb serial of the phone (needed when several are connected)")
     parser.add_argument("--adb", help="adb executable (default: $ADB, then adb on PATH)")
     args = parse(parser, argv)
-    transport = AndroidTransport(find_adb(args.adb), args.serial)
-    return run_pipeline(args.config, transport, dry_run=args.dry_run, resume=args.resume,
-                        analyze=not args.no_analyze)
+    return run_with_optional_json(args, AndroidTransport(find_adb(args.adb), args.serial))
