@@ -13,7 +13,15 @@ TOP_OPERATORS = 15
 
 
 def _ms(v: float | None) -> str:
-    return "—" if v is None else f"{v:.3f}"
+    """Milliseconds with three decimals, or three significant digits below 0.1 ms.
+
+    Small models run operators in microseconds; a fixed 0.000 would hide them.
+    """
+    if v is None:
+        return "—"
+    if v == 0 or abs(v) >= 0.1:
+        return f"{v:.3f}"
+    return f"{v:.3g}" if abs(v) >= 1e-4 else f"{v:.1e}"
 
 
 def _pct(v: float | None) -> str:
