@@ -8,6 +8,9 @@ set -euo pipefail
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 REQUIREMENTS="$REPO_ROOT/scripts/requirements.txt"
 VENV="${SME2PROF_VENV:-$REPO_ROOT/.venv}"
+# A linked venv (a second checkout sharing one environment) is used through its real
+# path, so the scripts pip writes into it never name the link's checkout, which may go away.
+if [[ -L "$VENV" ]]; then VENV="$(cd -P "$VENV" && pwd)"; fi
 STAMP_NAME=".sme2prof-setup.stamp"
 MIN_FREE_GB="${SME2PROF_MIN_FREE_GB:-4}"          # torch + executorch wheels, unpacked
 SOURCE_FREE_GB=4                                 # ExecuTorch sources + runner submodules
