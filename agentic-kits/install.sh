@@ -73,6 +73,26 @@ put() {  # put <path> <content>: write unless it exists and differs (then skip o
   fi
 }
 
+# Every assistant picks a skill by its description, and the sme2prof- prefix keeps the
+# kit's skills apart from the user's own: refuse the whole install (nothing written)
+# when one skill lacks either, rather than install a skill no assistant would pick.
+bad=0
+for skill in "$KIT_DIR"/skills/*/skill.md; do
+  rel="agentic-kits/${skill#"$KIT_DIR"/}"
+  name="$(field "$skill" name)"
+  if [[ ! "$name" =~ ^sme2prof-[a-z0-9-]+$ ]]; then
+    echo "error: $rel: front matter name '${name}' does not start with sme2prof- (lower-case letters, digits, -)" >&2
+    echo "  fix: set 'name: sme2prof-$(basename "$(dirname "$skill")")' in its front matter" >&2
+    bad=1
+  fi
+  if [[ -z "$(field "$skill" description)" ]]; then
+    echo "error: $rel: front matter has no description (assistants choose a skill by it)" >&2
+    echo "  fix: add 'description: <what it does; when to use it>' to its front matter" >&2
+    bad=1
+  fi
+done
+[[ $bad -eq 0 ]] || exit 2
+
 agents_section=""
 for skill in "$KIT_DIR"/skills/*/skill.md; do
   name="$(field "$skill" name)"

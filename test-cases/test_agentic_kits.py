@@ -3,6 +3,7 @@ and an installer that never clobbers a user's files."""
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 from functools import lru_cache
 from pathlib import Path
@@ -96,3 +97,22 @@ def test_user_files_are_kept_and_agents_section_is_replaced_in_place(tmp_path: P
 def test_bad_input_is_one_error_and_a_fix(args, message):
     proc = _install(*args)
     assert proc.returncode == 2 and message in proc.stderr and "fix:" in proc.stderr
+
+
+@pytest.mark.parametrize("front_matter, message", [
+    ("name: my-skill\ndescription: Does a thing; use it when asked to do the thing.",
+     "name 'my-skill' does not start with sme2prof-"),
+    ("name: sme2prof-my-skill", "has no description"),
+])
+def test_a_skill_without_prefix_or_description_is_refused(tmp_path: Path, front_matter, message):
+    kit = tmp_path / "agentic-kits"
+    shutil.copytree(KIT, kit)
+    bad = kit / "skills/my-skill/skill.md"
+    bad.parent.mkdir()
+    bad.write_text(f"---\n{front_matter}\n---\n# My skill\n## Validation gates\n- it works\n")
+    dest = tmp_path / "project"
+    dest.mkdir()
+    proc = subprocess.run(["bash", str(kit / "install.sh"), "--dest", str(dest)], capture_output=True, text=True)
+    assert proc.returncode == 2 and message in proc.stderr and "fix:" in proc.stderr
+    assert "agentic-kits/skills/my-skill/skill.md" in proc.stderr
+    assert list(dest.iterdir()) == [], "nothing may be installed when one skill is refused"

@@ -27,7 +27,8 @@ EPILOG = """examples:
   bash scripts/build_runners.sh --platform linux-x86_64 --variants sme2-off,sme2-off-xnntrace --dry-run
   bash scripts/build_runners.sh --wheel               # the small runner against the pip wheel
 
-variants: sme2-on (SME+SME2 kernels), sme2-off (neither: the NEON baseline),
+variants: sme2-on (SME and SME2 kernels on; Arm platforms only), sme2-off (SME and SME2
+kernels off: the NEON baseline on Arm; the only variant on linux-x86_64),
 *-xnntrace (XNNPACK log level 5: names every microkernel; for kernel traces, not timing).
 Runners land in out/runners/<platform>-<variant>/ with build_info.json.
 """
