@@ -132,3 +132,43 @@ def test_getprop_and_cpuinfo_parsing() -> None:
     assert device["platform"] == "android-arm64" and device["cpu_model"] == "Tensor G4"
     assert device["cpu_features"]["sme"] and not device["cpu_features"]["sme2"]
     assert device["description"] == "Pixel 9 Pro (Android 15, arm64-v8a)"
+
+
+def test_dry_run_works_without_adb_or_a_phone(phone: dict, tmp_path: Path) -> None:
+    """The dry run is the check before a session: no adb on PATH, no $ADB, no --adb, no device."""
+    empty_path = tmp_path / "no-adb-here"
+    empty_path.mkdir()
+    config = write_config(phone["tmp"], toy_cnn_pte(), [experiment("neon", RUNNER, threads=[1, 16], sme2="off")])
+    proc = run_script("android_pipeline.py", "--config", str(config), "--dry-run",
+                      env={**phone["env"], "PATH": str(empty_path), "ADB": ""})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr and "error:" not in proc.stderr
+    assert "note: no device was contacted (adb not found" in proc.stdout
+    assert "an Android device (unknown: not contacted)" in proc.stdout
+    assert proc.stdout.count("adb push ") == 3 and proc.stdout.count("adb shell ") == 2
+    assert "warning:" not in proc.stdout, "the device's CPU count is unknown: no thread warning"
+    assert not (phone["tmp"] / "runs").exists()
+
+    proc = android(phone, "--config", str(config), "--dry-run", FAKE_ADB_NO_DEVICE="1")
+    assert proc.returncode == 0 and "note: no device was contacted (no Android device reachable" in proc.stdout
+
+
+def test_sme2_on_dry_run_without_a_device_leaves_the_cpu_check_to_the_run(phone: dict, tmp_path: Path) -> None:
+    config = write_config(phone["tmp"], toy_cnn_pte(), [experiment("neon", RUNNER, sme2="on")])
+    proc = android(phone, "--config", str(config), "--dry-run", FAKE_ADB_NO_DEVICE="1")
+    # the runner's own build info (sme2 false) still refuses "on"; the unknown CPU does not
+    assert proc.returncode == 2 and "is built without SME2" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_threads_beyond_the_phones_cores_are_warned_about(phone: dict) -> None:
+    config = write_config(phone["tmp"], toy_cnn_pte(), [experiment("neon", RUNNER, threads=[16])])
+    proc = android(phone, "--config", str(config), "--dry-run")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "warning: experiment 'neon' asks for 16 threads; this device has 8 CPUs" in proc.stdout
+
+
+def test_adb_still_required_for_a_real_run(phone: dict, tmp_path: Path) -> None:
+    config = write_config(phone["tmp"], toy_cnn_pte(), [experiment("neon", RUNNER)])
+    proc = run_script("android_pipeline.py", "--config", str(config),
+                      env={**phone["env"], "PATH": str(tmp_path), "ADB": ""})
+    assert proc.returncode == 2 and "error: adb not found" in proc.stderr and "Traceback" not in proc.stderr

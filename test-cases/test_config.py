@@ -211,3 +211,58 @@ def test_readme_documents_every_key_and_file() -> None:
         assert f"`{key}`" in readme, key
     for path in CONFIG_FILES:
         assert f"`{path.parent.name}/{path.name}`" in readme, path.name
+
+
+def test_config_path_that_is_a_folder(workspace: Path) -> None:
+    (workspace / "configs").mkdir()
+    (workspace / "configs" / "mine.json").write_text("{}")
+    stderr = fails_cleanly(workspace, workspace / "configs", "is a folder, not a config file")
+    assert "config file not found" not in stderr and "mine.json" in stderr
+
+
+@pytest.mark.parametrize("runner", ["pybind", "wheel", "linux-x86_64-sme2-off"])
+def test_cpu_on_a_runner_that_is_not_emulated_is_refused(workspace: Path, runner: str) -> None:
+    """configs/readme.md: "cpu" is only for wheel-aarch64-emulated; elsewhere it would be silently ignored."""
+    config = write_config(workspace, workspace / "m_fp32.pte", [experiment("fast", runner, cpu="max")])
+    fails_cleanly(workspace, config, "experiment 'fast' sets \"cpu\"", "only applies to runner wheel-aarch64-emulated",
+                  "fix: remove \"cpu\" from experiment 'fast', or use \"runner\": \"wheel-aarch64-emulated\"")
+
+
+def _other_platform_variant() -> tuple[str, str]:
+    from sme2prof.host_info import host_platform
+    here = host_platform()
+    return ("linux-aarch64", here) if here != "linux-aarch64" else ("macos-arm64", here)
+
+
+def test_runner_for_another_platform_is_refused_before_asking_to_build_it(workspace: Path) -> None:
+    """Not "build it with build_runners.sh --variant ..." (a build that refuses here too)."""
+    platform, here = _other_platform_variant()
+    config = write_config(workspace, workspace / "no_such_fp16.pte", [experiment("on", f"{platform}-sme2-on")])
+    stderr = fails_cleanly(workspace, config, f"runner '{platform}-sme2-on' is for {platform}, this host is {here}",
+                           "or use runner pybind, wheel or wheel-aarch64-emulated here")
+    assert "build_runners.sh --variant" not in stderr and "export it first" not in stderr
+
+
+def test_shipped_mac_config_on_another_host_says_where_it_runs(workspace: Path) -> None:
+    from sme2prof.host_info import host_platform
+    if host_platform() == "macos-arm64":
+        pytest.skip("on a Mac this config is meant to run")
+    fails_cleanly(workspace, REPO_ROOT / "configs/examples/mac_mobilenet_fp16.json",
+                  "runner 'macos-arm64-sme2-on' is for macos-arm64", "run this config on a Mac")
+
+
+def test_android_config_on_the_host_pipeline_points_to_android_pipeline(workspace: Path) -> None:
+    stderr = fails_cleanly(workspace, REPO_ROOT / "configs/templates/android_template.json",
+                           "runner 'android-arm64-sme2-on' is for android-arm64",
+                           "fix: profile on the phone: python scripts/android_pipeline.py --config")
+    assert "build_runners.sh" not in stderr
+
+
+def test_more_threads_than_cpus_is_accepted_with_a_warning(workspace: Path) -> None:
+    import os
+    threads = max(64, (os.cpu_count() or 1) + 1)
+    config = write_config(workspace, workspace / "m_fp32.pte", [experiment("many", threads=[1, threads])])
+    proc = run_script("mac_pipeline.py", "--config", str(config), "--dry-run", timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"warning: experiment 'many' asks for {threads} threads; this host has {os.cpu_count()} CPUs" in proc.stdout
+    assert f"--cpu_threads {threads}" in proc.stdout

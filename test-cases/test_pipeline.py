@@ -8,6 +8,7 @@ finished results and ``--resume`` that completes the rest, and ``--dry-run``.
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -96,7 +97,8 @@ def test_crashing_runner_fails_only_its_experiment(tmp_path: Path, model: Path, 
                                             experiment("cpp", "wheel")])
     code, out = run_pipeline("--config", str(config))
     assert code == 1, out
-    assert "[1/2] crash t1: FAILED (runner exited with code -11" in out and "[2/2] cpp t1: ok" in out
+    assert "[1/2] crash t1: FAILED (runner exited with code -11); log " in out and "[2/2] cpp t1: ok" in out
+    assert "    | crashing_runner: simulating a segmentation fault in iteration 2" in out, out
     assert "Traceback" not in out
     manifest = json.loads((only_run_dir(tmp_path / "runs") / "manifest.json").read_text())
     assert manifest["status"] == "failed"
@@ -180,3 +182,16 @@ def test_json_gives_agents_one_summary_on_stdout(tmp_path: Path, model: Path) ->
     plan = json.loads(dry.stdout)
     assert plan["dry_run"] is True and plan["plan"][0]["command"][-2:] == ["--cpu_threads", "1"]
     assert "--num_executions" in plan["plan"][0]["command"]
+
+
+def test_runner_that_prints_nothing_says_so(tmp_path: Path) -> None:
+    """Not "FAILED (... last log lines:)" followed by nothing."""
+    (tmp_path / "m_fp32.pte").write_bytes(b"never read: the runner exits at once")
+    config = write_config(tmp_path, tmp_path / "m_fp32.pte", [experiment("silent", shutil.which("false"))])
+    code, out = run_pipeline("--config", str(config))
+    assert code == 1 and "Traceback" not in out, out
+    assert "[1/1] silent t1: FAILED (runner exited with code 1 (the runner printed nothing)); log " in out
+    assert "last log lines" not in out
+    assert "silent                   t1   failed      runner exited with code 1 (the runner printed nothing)" in out
+    manifest = json.loads((only_run_dir(tmp_path / "runs") / "manifest.json").read_text())
+    assert manifest["experiments"][0]["results"][0]["error"] == "runner exited with code 1 (the runner printed nothing)"

@@ -39,9 +39,11 @@ _DEVICE_PROPS = {"manufacturer": "ro.product.manufacturer", "model": "ro.product
                  "board_platform": "ro.board.platform", "build_fingerprint": "ro.build.fingerprint"}
 
 
-def find_adb(option: str | None) -> str:
-    """adb from --adb, then $ADB, then PATH."""
+def find_adb(option: str | None, required: bool = True) -> str | None:
+    """adb from --adb, then $ADB, then PATH; None when absent and not ``required`` (a dry run)."""
     candidate = option or os.environ.get("ADB") or shutil.which("adb")
+    if not candidate and not required:
+        return None
     if not candidate:
         raise UserError("adb not found (no --adb, no $ADB, not on PATH)",
                         "install Android platform-tools and put adb on PATH, or pass --adb /path/to/adb")
@@ -76,15 +78,29 @@ def describe_device(props: dict[str, str], cpuinfo: str, serial: str | None) -> 
             "description": f"{label} (Android {device['android_release']}, {abi})"}
 
 
+def unknown_device(serial: str | None) -> dict:
+    """The target of a dry run that contacted no device: platform assumed, CPU unknown.
+
+    ``cpu_features`` and ``cpu_count`` are None so the SME2 and thread checks that need
+    the real CPU are left to the real run instead of failing or passing on a guess.
+    """
+    return {"os": "Android", "os_version": None, "machine": None, "platform": ANDROID_PLATFORM,
+            "cpu_model": None, "cpu_count": None, "cpu_features": None, "cpu_features_source": None,
+            "serial": serial, "device": None, "description": "an Android device (unknown: not contacted)"}
+
+
 class AndroidTransport:
     """Moves files and commands over adb; the pipeline does everything else."""
 
     kind = "android"
     script = PIPELINE_SCRIPTS[kind]
 
-    def __init__(self, adb: str, serial: str | None = None) -> None:
-        self.adb = adb
+    def __init__(self, adb: str | None, serial: str | None = None, dry_run: bool = False) -> None:
+        self.adb = adb or "adb"
         self.serial = serial
+        self.dry_run = dry_run
+        # why a dry run did not talk to a device (shown with the plan); None once one answered
+        self.offline_reason: str | None = None if adb else "adb not found: no --adb, no $ADB, not on PATH"
         self.run_id = "<run-id>"
         self._remote_binaries: dict[str, str] = {}
         self._logcat: dict[str, str] = {}
@@ -110,6 +126,17 @@ class AndroidTransport:
 
     # Transport interface ------------------------------------------------------------
     def describe(self) -> dict:
+        if self.offline_reason:
+            return unknown_device(self.serial)
+        try:
+            return self._describe_connected()
+        except UserError as exc:
+            if not self.dry_run:
+                raise
+            self.offline_reason = exc.message
+            return unknown_device(self.serial)
+
+    def _describe_connected(self) -> dict:
         try:
             props = parse_getprop(self._adb("shell", "getprop"))
             cpuinfo = self._adb("shell", "cat", "/proc/cpuinfo")
@@ -142,7 +169,9 @@ class AndroidTransport:
         return f"{DEVICE_ROOT}/{self.run_id}/{model.name}"
 
     def plan_lines(self, runners: list[ResolvedRunner], model: Path) -> list[str]:
-        lines = [shlex.join(self._argv("push", str(model), self._remote_model(model)))]
+        notes = [f"note: no device was contacted ({self.offline_reason}); the device is unknown, so its "
+                 "SME2 support and CPU count are checked when the run starts"] if self.offline_reason else []
+        lines = notes + [shlex.join(self._argv("push", str(model), self._remote_model(model)))]
         for runner in _unique(runners):
             for local in _runner_files(runner):
                 lines.append(shlex.join(self._argv("push", str(local), f"{self._remote_runner_dir(runner)}/")))

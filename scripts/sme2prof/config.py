@@ -22,6 +22,7 @@ from .paths import RUNS_DIR, resolve_repo_path
 
 MODES = ("timing", "xnntrace")
 SME2_EXPECTATIONS = ("on", "off", "any")
+EMULATED_RUNNER = "wheel-aarch64-emulated"  # the only runner kind that takes "cpu"
 RESERVED_EXPERIMENT_NAMES = ("analysis",)  # would collide with <run>/analysis/
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -54,6 +55,11 @@ ANALYSIS_KEYS: dict[str, tuple[bool, Any, str]] = {
 def load_config(path: str | Path) -> dict:
     """Read, parse and validate a config file; returns the config with defaults filled."""
     config_path = Path(path)
+    if config_path.is_dir():
+        inside = sorted(config_path.glob("*.json"))
+        example = f"--config {inside[0]}" if inside else "--config configs/examples/linux_quickstart.json"
+        raise UserError(f"{config_path} is a folder, not a config file",
+                        f"pass one JSON config file, e.g. {example}")
     if not config_path.is_file():
         raise UserError(f"config file not found: {config_path}",
                         "pass an existing file, e.g. --config configs/examples/linux_quickstart.json")
@@ -130,6 +136,10 @@ def _validate_experiment(raw: Any, index: int, source: str) -> dict:
             f"must be one of {', '.join(SME2_EXPECTATIONS)} (got {exp['sme2']!r})", '"sme2": "any"')
     _expect(exp["cpu"] is None or (isinstance(exp["cpu"], str) and exp["cpu"].strip()), source,
             f"{where}.cpu", "must be a string such as max or max,sme=off", '"cpu": "max"')
+    if exp["cpu"] is not None and exp["runner"].strip() != EMULATED_RUNNER:
+        raise UserError(f"{source}: experiment {name!r} sets \"cpu\", which only applies to runner "
+                        f"{EMULATED_RUNNER} (this experiment uses {exp['runner']!r}, so it would be ignored)",
+                        f"remove \"cpu\" from experiment {name!r}, or use \"runner\": \"{EMULATED_RUNNER}\"")
     _expect(_is_int(exp["timeout_seconds"]) and exp["timeout_seconds"] > 0, source,
             f"{where}.timeout_seconds", f"must be an integer > 0 (got {exp['timeout_seconds']!r})",
             '"timeout_seconds": 900')

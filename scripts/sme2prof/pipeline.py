@@ -27,9 +27,10 @@ from .fileio import read_json, sha256_file, write_json_atomic, write_text_atomic
 from .host_info import describe_host, executorch_version
 from .paths import display_path
 from .runner_spec import ResolvedRunner, runner_flags
-from .runners import check_target, guard_runner_mode, resolve_runner
+from .runners import check_target, check_variant_platform, guard_runner_mode, resolve_runner
 
 LOG_TAIL_LINES = 8
+LOG_TAIL_LEAD = "; last log lines:"
 EXIT_FAILED_RESULTS = 1
 PIPELINE_SCRIPTS = {"host": "scripts/mac_pipeline.py", "android": "scripts/android_pipeline.py"}
 
@@ -124,11 +125,19 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
+    """The runner's last lines; the ``$ command`` line ``run_logged`` writes first is not the runner's."""
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return ""
-    return "\n".join(text.strip().splitlines()[-lines:])
+    printed = [line for line in text.strip().splitlines() if line.strip() and not line.startswith("$ ")]
+    return "\n".join(printed[-lines:])
+
+
+def with_log_tail(problem: str, log_file: Path) -> str:
+    """A result's error: the problem on the first line, then what the runner printed last."""
+    tail = log_tail(log_file)
+    return f"{problem}{LOG_TAIL_LEAD}\n{tail}" if tail else f"{problem} (the runner printed nothing)"
 
 
 @dataclass
@@ -142,21 +151,42 @@ class Plan:
 
 
 def build_plan(config: dict, config_path: Path, transport) -> Plan:
-    """Everything checked before anything runs: model, runners, runner/mode guards."""
-    model = check_model_file(config)
+    """Everything checked before anything runs: runner platforms, model, runners, guards.
+
+    Runner names are checked against the target first: a config for another machine
+    is refused with that reason, not with "export the model" or "build the runner".
+    """
     target = transport.describe()
+    for experiment in config["experiments"]:
+        transport.check_runner_name(experiment)
+        check_variant_platform(experiment, target, display_path(config_path))
+    model = check_model_file(config)
     jobs: list[Job] = []
     runners: list[ResolvedRunner] = []
     for experiment in config["experiments"]:
-        transport.check_runner_name(experiment)
         runner = resolve_runner(experiment, target)
         transport.check_runner(runner, target)
-        features = (runner.target or {}).get("cpu_features") or target.get("cpu_features", {})
+        features = (runner.target or {}).get("cpu_features") or target.get("cpu_features")
         guard_runner_mode(experiment, runner, features)
         runners.append(runner)
         for threads in experiment["threads"]:
             jobs.append(Job(experiment, runner, threads, mf.pending_result(experiment, threads)))
+    warn_about_threads(config, target, transport.kind)
     return Plan(config, config_path, model, target, jobs, runners)
+
+
+def warn_about_threads(config: dict, target: dict, kind: str) -> None:
+    """More threads than CPUs is allowed (a phone may have more cores than the host that
+    validates its config) but measures contention, so say so when the CPU count is known."""
+    cpus = target.get("cpu_count")
+    if not cpus:
+        return
+    where = "this device" if kind == "android" else "this host"
+    for experiment in config["experiments"]:
+        most = max(experiment["threads"])
+        if most > cpus:
+            print(f"warning: experiment {experiment['name']!r} asks for {most} threads; {where} has {cpus} CPUs "
+                  "(threads beyond the CPU count compete for cores and slow each other down)", flush=True)
 
 
 def run_pipeline(config_file: str | None, transport, *, dry_run: bool = False,
@@ -302,7 +332,7 @@ def _execute(plan: Plan, run_dir: Path, manifest: dict, transport, analyze: bool
             if job.result["status"] == "running":
                 log_file = run_dir / job.result["log"]
                 job.result["status"] = "failed"
-                job.result["error"] = f"{exc}; last log lines:\n{log_tail(log_file)}"
+                job.result["error"] = with_log_tail(str(exc), log_file)
                 print(f"{job.label}: FAILED ({exc})", flush=True)
             elif job.result["status"] == "pending":
                 job.result["status"] = "failed"
@@ -345,8 +375,11 @@ def _run_job(job: Job, index: int, total: int, model: Path, run_dir: Path, trans
     job.result["error"] = _result_problem(job, returncode, folder, log_file)
     job.result["status"] = "failed" if job.result["error"] else "ok"
     if job.result["error"]:
-        first = job.result["error"].splitlines()[0]
-        print(f"[{index}/{total}] {job.label}: FAILED ({first}); log {display_path(log_file)}", flush=True)
+        first, *tail = job.result["error"].splitlines()
+        print(f"[{index}/{total}] {job.label}: FAILED ({error_headline(first)}); "
+              f"log {display_path(log_file)}", flush=True)
+        if tail:
+            print("    last log lines:\n" + "\n".join(f"    | {line}" for line in tail), flush=True)
     else:
         timed = job.result["iterations_ms"][exp["warmup"]:]
         print(f"[{index}/{total}] {job.label}: ok, median {statistics.median(timed):.3f} ms (runner clock) "
@@ -364,8 +397,12 @@ def _result_problem(job: Job, returncode: int, folder: Path, log_file: Path) -> 
         problem = f"expected {job.num_executions} 'Iteration i of N' lines in the log, found {found}"
     else:
         return None
-    tail = log_tail(log_file)
-    return f"{problem}; last log lines:\n{tail}" if tail else problem
+    return with_log_tail(problem, log_file)
+
+
+def error_headline(error: str) -> str:
+    """The first line of a result's error, without the lead-in to the log lines below it."""
+    return error.splitlines()[0].removesuffix(LOG_TAIL_LEAD)
 
 
 def _finish(run_dir: Path, manifest: dict, status: str) -> None:
@@ -380,7 +417,7 @@ def _print_summary(manifest: dict, run_dir: Path, seconds: float) -> None:
         for result in exp["results"]:
             timed = result["iterations_ms"][exp["warmup"]:]
             detail = (f"median {statistics.median(timed):.3f} ms (runner clock)" if result["status"] == "ok" and timed
-                      else (result["error"] or "").splitlines()[0] if result["error"] else "")
+                      else error_headline(result["error"]) if result["error"] else "")
             print(f"  {exp['name']:<24} t{result['threads']:<3} {result['status']:<11} {detail}")
     print(f"run directory: {display_path(run_dir)} (status {manifest['status']})", flush=True)
 

@@ -29,7 +29,8 @@ ANDROID_EPILOG = """examples:
 
 Pushes the .pte and the android-arm64-* runner (+ libc++_shared.so) to
 /data/local/tmp/sme2prof/ with adb, runs it there, pulls the ETDump and log back.
-adb is taken from --adb, then $ADB, then PATH."""
+adb is taken from --adb, then $ADB, then PATH. --dry-run works without adb or a phone
+(the plan then says that no device was contacted)."""
 
 
 def build_parser(prog: str, description: str, epilog: str) -> argparse.ArgumentParser:
@@ -101,4 +102,6 @@ def android_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--serial", help="adb serial of the phone (needed when several are connected)")
     parser.add_argument("--adb", help="adb executable (default: $ADB, then adb on PATH)")
     args = parse(parser, argv)
-    return run_with_optional_json(args, AndroidTransport(find_adb(args.adb), args.serial))
+    # A dry run is the check before a session: it works without adb or a phone (commands say "adb").
+    adb = find_adb(args.adb, required=not args.dry_run)
+    return run_with_optional_json(args, AndroidTransport(adb, args.serial, dry_run=args.dry_run))

@@ -17,6 +17,7 @@ import re
 import sys
 from pathlib import Path
 
+from .config import EMULATED_RUNNER
 from .errors import UserError
 from .fileio import read_json
 from .host_info import executorch_version
@@ -26,7 +27,7 @@ from .runner_spec import BUILD_INFO_NAME, ResolvedRunner
 PLATFORMS = ("macos-arm64", "android-arm64", "linux-aarch64", "linux-x86_64")
 VARIANT_RE = re.compile(r"^(?P<platform>macos-arm64|android-arm64|linux-aarch64|linux-x86_64)"
                         r"-(?P<sme2>sme2-on|sme2-off)(?P<xnntrace>-xnntrace)?$")
-EMULATED_KIND = "wheel-aarch64-emulated"
+EMULATED_KIND = EMULATED_RUNNER
 KERNEL_LOG_LEVEL = 4  # XNNPACK names the chosen microkernels from this log level on
 BUILD_RUNNERS_FIX = "bash scripts/build_runners.sh --help (lists the variants it builds)"
 
@@ -42,6 +43,7 @@ def resolve_runner(experiment: dict, host: dict) -> ResolvedRunner:
         return _emulated_runner(experiment)
     match = VARIANT_RE.match(name)
     if match:
+        check_variant_platform(experiment, host)
         return _built_variant(name, match.group("platform"))
     if "/" in name or os.sep in name or name.startswith("."):
         return _runner_from_path(name)
@@ -82,6 +84,30 @@ def _emulated_runner(experiment: dict) -> ResolvedRunner:
         raise UserError("the emulated aarch64 runner is not available in this checkout",
                         "use runner pybind or wheel, or update the kit") from None
     return resolve_emulated_runner(experiment)
+
+
+def check_variant_platform(experiment: dict, host: dict, config_path: str = "<this config>") -> None:
+    """Refuse a built variant for another platform before asking whether it is built.
+
+    Why first: "build it with build_runners.sh --variant macos-arm64-..." on Linux sends a
+    user to a build that refuses too; the real fix is another machine or another runner.
+    """
+    match = VARIANT_RE.match(experiment["runner"].strip())
+    here = host.get("platform")
+    if not match or not here or match.group("platform") == here:
+        return
+    wanted = match.group("platform")
+    problem = (f"experiment {experiment['name']!r}: runner {experiment['runner']!r} is for {wanted}, "
+               f"this host is {here}")
+    if wanted.startswith("android"):
+        fix = f"profile on the phone: python scripts/android_pipeline.py --config {config_path}"
+    elif here.startswith("android"):
+        fix = f"use an {here}-sme2-on / -sme2-off runner, or profile on {wanted} with scripts/mac_pipeline.py"
+    else:
+        machine = "a Mac with Apple silicon" if wanted.startswith("macos") else f"a {wanted} machine"
+        fix = (f"run this config on {machine}, or use runner pybind, wheel or {EMULATED_KIND} here "
+               f"(or {here}-sme2-on / -sme2-off, built with scripts/build_runners.sh)")
+    raise UserError(problem, fix)
 
 
 def _built_variant(name: str, platform: str) -> ResolvedRunner:
@@ -155,8 +181,12 @@ def runner_sme2_state(runner: ResolvedRunner, cpu_features: dict) -> bool:
     return cpu_has if built_with is None else bool(built_with) and cpu_has
 
 
-def guard_runner_mode(experiment: dict, runner: ResolvedRunner, cpu_features: dict) -> None:
-    """Refuse runner/mode/SME2 combinations whose results would mislead (design.md)."""
+def guard_runner_mode(experiment: dict, runner: ResolvedRunner, cpu_features: dict | None) -> None:
+    """Refuse runner/mode/SME2 combinations whose results would mislead (design.md).
+
+    ``cpu_features`` None means the CPU is unknown (an Android dry run with no device
+    contacted): only the runner's own build info is checked then.
+    """
     name, mode, want = experiment["name"], experiment["mode"], experiment["sme2"]
     info = runner.build_info
     level = int(info.get("xnnpack_log_level") or 0)
@@ -177,13 +207,13 @@ def guard_runner_mode(experiment: dict, runner: ResolvedRunner, cpu_features: di
         if runner.kind in ("executor_runner", "path") and built_with:
             raise UserError(f"experiment {name!r}: sme2 \"off\" but runner {runner.name!r} is built with SME2 on",
                             "use a -sme2-off runner, or set \"sme2\": \"on\"")
-        if runner_sme2_state(runner, cpu_features):
+        if cpu_features is not None and runner_sme2_state(runner, cpu_features):
             raise UserError(f"experiment {name!r}: sme2 \"off\" but {runner.name!r} will use SME2 on {where}",
                             "use a -sme2-off runner (bash scripts/build_runners.sh) or set \"sme2\": \"any\"")
         return
     if built_with is False:
         raise UserError(f"experiment {name!r}: sme2 \"on\" but runner {runner.name!r} is built without SME2",
                         "use a -sme2-on runner, or set \"sme2\": \"off\"")
-    if not cpu_features.get("sme2"):
+    if cpu_features is not None and not cpu_features.get("sme2"):
         raise UserError(f"experiment {name!r}: sme2 \"on\" but {where} has no SME2, results would show no SME2",
                         "run on an SME2 machine (Apple M4, SME2 Android phone) or set \"sme2\": \"any\"")
