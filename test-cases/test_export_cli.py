@@ -46,11 +46,19 @@ BROKEN_MODEL = textwrap.dedent('''
 
 @pytest.fixture(scope="module")
 def user_models(tmp_path_factory, repo_root) -> Path:
-    """A user's own models folder: the template copied as-is, plus a breakable model."""
+    """A user's own models folder: the template copied as-is, a breakable model, and two
+    broken packages (a half-edited template copy, a syntax error) that must only break
+    themselves."""
     root = tmp_path_factory.mktemp("user_models")
     shutil.copytree(repo_root / "models" / "_template", root / "my_mlp")
     (root / "branchy").mkdir()
     (root / "branchy" / "__init__.py").write_text(BROKEN_MODEL)
+    shutil.copytree(repo_root / "models" / "_template", root / "half_edited")
+    template = (root / "half_edited" / "__init__.py").read_text()
+    (root / "half_edited" / "__init__.py").write_text(
+        template.replace("def build_model(", "def build_model_todo("))
+    (root / "typo_model").mkdir()
+    (root / "typo_model" / "__init__.py").write_text("def build_model(:\n    pass\n")
     return root
 
 
@@ -73,6 +81,40 @@ def test_list_shows_every_model_with_a_description(user_models):
     assert "_template" not in result.stdout.split("\n\n")[0]
 
 
+def test_list_marks_broken_packages_and_still_lists_the_others(user_models):
+    """Exit 0: the listing worked and the good models are usable; stderr repeats each problem."""
+    result = run_script("export_model.py", "--list", "--models-dir", str(user_models))
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = {line.split()[0]: line for line in result.stdout.splitlines() if line.strip()}
+    assert "[broken]" in lines["half_edited"] and "has no build_model() function" in lines[
+        "half_edited"]
+    assert "[broken]" in lines["typo_model"] and "SyntaxError" in lines["typo_model"]
+    assert "[broken]" not in lines["toy_cnn"]
+    assert "warning: model package 'half_edited' is broken" in result.stderr
+    assert "fix: add build_model() to" in result.stderr
+
+
+def test_list_json_reports_broken_packages(user_models):
+    import json
+
+    result = run_script("export_model.py", "--list", "--json", "--models-dir", str(user_models))
+    assert result.returncode == 0, result.stderr
+    models = {entry["name"]: entry for entry in json.loads(result.stdout)}
+    assert models["toy_cnn"]["broken"] is None
+    assert "fails to import: SyntaxError" in models["typo_model"]["broken"]["error"]
+    assert models["typo_model"]["broken"]["fix"]
+
+
+@pytest.mark.parametrize("name,expected", [
+    ("half_edited", "model package 'half_edited' has no build_model() function"),
+    ("typo_model", "model package 'typo_model'"),
+])
+def test_exporting_a_broken_package_is_refused_with_its_reason(user_models, name, expected):
+    result = run_script("export_model.py", "--models-dir", str(user_models), "--model", name)
+    _assert_user_error(result, expected, str(user_models / name / "__init__.py"))
+
+
 def test_list_json_is_machine_readable():
     import json
 
@@ -84,6 +126,7 @@ def test_list_json_is_machine_readable():
 
 
 def test_template_copy_exports_from_a_user_folder(user_models, tmp_path):
+    """The folder also holds two broken packages: they must not block this export."""
     result = run_script("export_model.py", "--models-dir", str(user_models), "--model", "my_mlp",
                         "--dtype", "fp32", "--model-arg", "width=8", "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
@@ -107,6 +150,43 @@ def test_unsupported_dtype_is_refused(user_models):
 def test_missing_models_dir_is_refused(tmp_path):
     result = run_script("export_model.py", "--models-dir", str(tmp_path / "nope"), "--list")
     _assert_user_error(result, "does not exist", str(tmp_path / "nope"))
+
+
+def test_models_dir_that_is_a_file_is_named_as_such(tmp_path):
+    a_file = tmp_path / "requirements.txt"
+    a_file.write_text("torch\n")
+    result = run_script("export_model.py", "--models-dir", str(a_file), "--list")
+    _assert_user_error(result, f"{a_file} (from --models-dir) is a file, not a folder")
+    assert "does not exist" not in result.stderr
+
+
+def test_out_that_is_an_existing_file_is_refused_and_kept(tmp_path):
+    a_file = tmp_path / "afile"
+    a_file.write_text("keep me")
+    result = run_script("export_model.py", "--model", "toy_cnn", "--out", str(a_file))
+    _assert_user_error(result, f"output path {a_file} is a file, not a folder",
+                       "--out needs a folder")
+    assert "File exists" not in result.stderr
+    assert a_file.read_text() == "keep me"
+
+
+def test_int8_mode_without_int8_is_refused():
+    result = run_script("export_model.py", "--model", "toy_cnn", "--int8-mode", "dynamic")
+    _assert_user_error(result, "--int8-mode applies only to --dtype int8", "add --dtype int8")
+    assert "exported" not in result.stdout
+
+
+def test_dtype_is_case_insensitive(user_models):
+    """FP16 reaches the model check (branchy is fp32-only) instead of an argparse error."""
+    result = run_script("export_model.py", "--models-dir", str(user_models), "--model", "branchy",
+                        "--dtype", "FP16")
+    _assert_user_error(result, "does not support dtype fp16")
+
+
+def test_model_arg_of_the_wrong_type_shows_the_call_and_the_exception():
+    result = run_script("export_model.py", "--model", "toy_cnn", "--model-arg", "width=abc")
+    _assert_user_error(result, "build_model(width='abc') of model 'toy_cnn' failed: TypeError: ",
+                       "width: int = 16", "--model-arg")
 
 
 def test_failing_torch_export_names_the_model_and_keeps_the_previous_export(user_models, tmp_path):
@@ -140,3 +220,12 @@ def test_help_has_an_example():
     result = run_script("export_model.py", "--help")
     assert result.returncode == 0
     assert "python scripts/export_model.py --model toy_cnn --dtype fp32" in result.stdout
+
+
+def test_help_names_the_files_an_export_writes():
+    from sme2prof.artifacts import artifact_stem
+
+    result = run_script("export_model.py", "--help")
+    for dtype, mode in (("int8", "static"), ("int8", "dynamic")):
+        assert f"{artifact_stem('toy_cnn', dtype, mode)}.pte" in result.stdout
+    assert "<model>_int8_dynamic" in result.stdout and ".export.json" in result.stdout

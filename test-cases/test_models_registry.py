@@ -11,7 +11,7 @@ import textwrap
 import pytest
 
 from sme2prof.errors import UserError
-from sme2prof.model_registry import discover_models, get_model, parse_model_args
+from sme2prof.model_registry import discover_models, get_model, parse_model_args, scan_models
 
 SHIPPED = ["mobilenet_v3_small", "toy_cnn", "vit_tiny"]
 
@@ -80,11 +80,30 @@ def test_a_user_folder_can_shadow_a_shipped_model(tmp_path, repo_root):
     pytest.param("DTYPES = ('fp64',)\ndef build_model():\n    pass\n"
                  "def example_inputs():\n    pass\n", "unknown dtypes ['fp64']", id="bad-dtypes"),
 ])
-def test_broken_packages_are_user_errors(tmp_path, source, expected):
+def test_broken_packages_are_user_errors_only_when_asked_for(tmp_path, source, expected):
     (tmp_path / "bad_model").mkdir()
     (tmp_path / "bad_model" / "__init__.py").write_text(textwrap.dedent(source))
+    scan = scan_models([tmp_path])
+    assert "toy_cnn" in scan.models and "bad_model" not in scan.models
+    assert expected in scan.broken["bad_model"].reason
+    assert get_model("toy_cnn", [tmp_path]).name == "toy_cnn"
     with pytest.raises(UserError, match=re.escape(expected)):
-        discover_models([tmp_path])
+        get_model("bad_model", [tmp_path])
+
+
+def test_a_broken_user_copy_shadows_the_shipped_model(tmp_path):
+    """The user meant their own toy_cnn: exporting it must report its error, not silently
+    fall back to the shipped one."""
+    (tmp_path / "toy_cnn").mkdir()
+    (tmp_path / "toy_cnn" / "__init__.py").write_text("raise RuntimeError('half edited')\n")
+    with pytest.raises(UserError, match="fails to import: RuntimeError: half edited"):
+        get_model("toy_cnn", [tmp_path])
+
+
+def test_models_dir_that_is_a_file_is_refused(tmp_path):
+    (tmp_path / "a.txt").write_text("")
+    with pytest.raises(UserError, match="is a file, not a folder"):
+        discover_models([tmp_path / "a.txt"])
 
 
 def test_model_args_are_typed():

@@ -4,13 +4,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-from .model_registry import ALL_DTYPES, discover_models, parse_model_args
+from .model_registry import ALL_DTYPES, BrokenPackage, parse_model_args, scan_models
 from .paths import display_path, resolve_repo_path
-from .quantize import INT8_MODES
+from .quantize import INT8_MODES, check_int8_mode
 
 if TYPE_CHECKING:
     from .exporter import ExportResult
@@ -22,7 +23,12 @@ EPILOG = """examples:
   python scripts/export_model.py --model vit_tiny --dtype int8 --int8-mode dynamic --model-arg depth=12
   python scripts/export_model.py --models-dir ~/my_models --model my_net --dtype fp16
 
-Writes <model>_<dtype>.pte, .etrecord and .export.json into out/artifacts/<model>/.
+Writes <stem>.pte, <stem>.etrecord and <stem>.export.json into out/artifacts/<model>/
+(or --out), where <stem> is:
+  <model>_<dtype>          fp32, fp16, int8 (static)   e.g. toy_cnn_int8.pte
+  <model>_int8_dynamic     --dtype int8 --int8-mode dynamic   e.g. toy_cnn_int8_dynamic.pte
+                           (kept apart, so it never overwrites the static int8 export)
+--dtype and --int8-mode ignore case; --int8-mode needs --dtype int8.
 """
 
 
@@ -32,9 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Export a registered PyTorch model to an ExecuTorch .pte lowered to XNNPACK.")
     parser.add_argument("--list", action="store_true", help="list the registered models and exit")
     parser.add_argument("--model", help="model package name (see --list)")
-    parser.add_argument("--dtype", choices=ALL_DTYPES, default="fp32", help="default: fp32")
-    parser.add_argument("--int8-mode", choices=INT8_MODES, default="static",
-                        help="int8 only: static (calibrated activations, default) or dynamic")
+    parser.add_argument("--dtype", type=str.lower, choices=ALL_DTYPES, default="fp32",
+                        help="default: fp32")
+    parser.add_argument("--int8-mode", type=str.lower, choices=INT8_MODES,
+                        help="with --dtype int8 only: static (calibrated activations, default) "
+                             "or dynamic")
     parser.add_argument("--out", type=Path, help="output folder (default: out/artifacts/<model>/)")
     parser.add_argument("--model-arg", action="append", default=[], metavar="KEY=VALUE",
                         help="option passed to the package's build_model(); repeatable")
@@ -56,6 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--model is required (or use --list)")
     from .exporter import export_model     # imports torch: not needed for --help
 
+    check_int8_mode(args.dtype, args.int8_mode)    # before the slow torch import
     model_args = parse_model_args(args.model_arg)
     out_dir = resolve_repo_path(args.out, base=Path.cwd()) if args.out else None
     progress = (lambda _msg: None) if args.json else (lambda msg: print(msg, flush=True))
@@ -70,16 +79,37 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def list_models(models_dirs: list[Path], as_json: bool) -> int:
-    models = discover_models(models_dirs)
+    """Good models and broken packages alike; exit 0 even when some are broken.
+
+    Why 0: the listing itself worked and every good model is usable (agents call --list to
+    pick one). A broken package is shown in the list and repeated on stderr so it is not
+    missed; exporting it by name is what fails.
+    """
+    scan = scan_models(models_dirs)
     if as_json:
-        print(json.dumps([{"name": m.name, "description": m.description, "dtypes": list(m.dtypes),
-                           "path": str(m.path)} for m in models.values()], indent=2))
-        return 0
-    width = max((len(name) for name in models), default=0)
-    for spec in models.values():
-        print(f"{spec.name:<{width}}  [{','.join(spec.dtypes)}]  {spec.description}")
-    print(f"\n{len(models)} models; add one by copying models/_template/ (see models/readme.md)")
+        entries = [{"name": m.name, "description": m.description, "dtypes": list(m.dtypes),
+                    "path": str(m.path), "broken": None} for m in scan.models.values()]
+        entries += [{"name": b.name, "description": "", "dtypes": [], "path": str(b.path),
+                     "broken": {"error": b.error.message, "fix": b.error.fix}}
+                    for b in scan.broken.values()]
+        print(json.dumps(sorted(entries, key=lambda e: e["name"]), indent=2))
+    else:
+        rows: dict[str, str] = {name: f"[{','.join(m.dtypes)}]  {m.description}"
+                                for name, m in scan.models.items()}
+        rows.update({name: f"[broken]  {b.reason}" for name, b in scan.broken.items()})
+        width = max((len(name) for name in rows), default=0)
+        for name in sorted(rows):
+            print(f"{name:<{width}}  {rows[name]}")
+        print(f"\n{len(scan.models)} models; add one by copying models/_template/ "
+              "(see models/readme.md)")
+    _warn_broken(list(scan.broken.values()))
     return 0
+
+
+def _warn_broken(broken: list[BrokenPackage]) -> None:
+    for package in broken:
+        print(f"warning: model package '{package.name}' is broken and skipped: {package.reason}\n"
+              f"  fix: {package.error.fix}", file=sys.stderr)
 
 
 def print_summary(result: "ExportResult") -> None:

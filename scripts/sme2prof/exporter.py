@@ -31,7 +31,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import torch
 
@@ -41,7 +41,7 @@ from .errors import UserError
 from .fileio import write_bytes_atomic, write_json_atomic
 from .model_registry import ModelSpec, get_model
 from .paths import ARTIFACTS_DIR
-from .quantize import INT8_MODES, quantization_record, quantize_int8
+from .quantize import check_int8_mode, quantization_record, quantize_int8
 from .run_layout import utc_now_iso
 
 EXPORT_SCHEMA_VERSION = 1
@@ -71,12 +71,18 @@ def executorch_versions() -> dict[str, str]:
 
 
 def export_model(model_name: str, dtype: str, out_dir: Path | None = None,
-                 model_args: dict | None = None, int8_mode: str = "static",
+                 model_args: dict | None = None, int8_mode: str | None = None,
                  extra_model_dirs: list[Path] | None = None,
                  progress: Callable[[str], None] = print) -> ExportResult:
-    """Export one model at one dtype; raise UserError for anything the user can fix."""
+    """Export one model at one dtype; raise UserError for anything the user can fix.
+
+    ``int8_mode`` (static when omitted) is only meaningful with int8: passing it with
+    another dtype is refused rather than silently ignored.
+    """
+    check_int8_mode(dtype, int8_mode)
+    int8_mode = int8_mode or "static"
     spec = get_model(model_name, extra_model_dirs)
-    _check_dtype(spec, dtype, int8_mode)
+    _check_dtype(spec, dtype)
     model_args = dict(model_args or {})
     out_dir = Path(out_dir) if out_dir is not None else ARTIFACTS_DIR / spec.name
     ensure_writable_dir(out_dir)
@@ -112,18 +118,25 @@ def export_model(model_name: str, dtype: str, out_dir: Path | None = None,
     return ExportResult(spec.name, dtype, pte_path, etrecord_path, json_path, record)
 
 
-def _check_dtype(spec: ModelSpec, dtype: str, int8_mode: str) -> None:
+def _check_dtype(spec: ModelSpec, dtype: str) -> None:
     if dtype not in spec.dtypes:
         raise UserError(f"model '{spec.name}' does not support dtype {dtype} "
                         f"(it supports {', '.join(spec.dtypes)})",
                         f"use --dtype {spec.dtypes[0]}, or add '{dtype}' to DTYPES in "
                         f"{spec.path / '__init__.py'} if the model can handle it")
-    if int8_mode not in INT8_MODES:
-        raise UserError(f"unknown int8 mode '{int8_mode}'", f"use one of {', '.join(INT8_MODES)}")
 
 
 def ensure_writable_dir(out_dir: Path) -> None:
     """Fail before the slow export, not after it, when the output folder is unusable."""
+    file_in_the_way = next((p for p in (out_dir, *out_dir.parents) if p.is_file()), None)
+    if file_in_the_way == out_dir:
+        raise UserError(f"output path {out_dir} is a file, not a folder",
+                        "--out needs a folder (it is created if missing): pass e.g. "
+                        f"{out_dir.parent / (out_dir.stem + '_artifacts')}")
+    if file_in_the_way is not None:
+        raise UserError(f"cannot write to output directory {out_dir}: {file_in_the_way} is a "
+                        "file, not a folder",
+                        "pass a folder path under an existing folder with --out")
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=out_dir, prefix=".write-test-"):
@@ -142,13 +155,9 @@ def _build(spec: ModelSpec, model_args: dict) -> tuple[torch.nn.Module, tuple]:
         raise UserError(f"model '{spec.name}' has no option {', '.join(unknown)} "
                         f"(build_model accepts: {options})",
                         "fix the --model-arg name, or add the option to build_model()")
-    try:
-        model = spec.build_model(**model_args)
-        inputs = spec.example_inputs(**model_args)
-    except UserError:
-        raise
-    except Exception as exc:
-        _reraise_as_user_error(spec, "build_model()/example_inputs()", exc)
+    call = ", ".join(f"{key}={value!r}" for key, value in model_args.items())
+    model = _call_model_code(spec, f"build_model({call})", spec.build_model, accepted, model_args)
+    inputs = _call_model_code(spec, "example_inputs()", spec.example_inputs, accepted, model_args)
     if not isinstance(model, torch.nn.Module):
         raise UserError(f"build_model() of '{spec.name}' returned {type(model).__name__}, "
                         "not a torch.nn.Module", f"return the module from {spec.path}/__init__.py")
@@ -197,6 +206,47 @@ def _lower(spec: ModelSpec, exported, dtype: str):
         _reraise_as_user_error(spec, f"lowering to ExecuTorch/XNNPACK ({dtype})", exc)
 
 
+def _call_model_code(spec: ModelSpec, stage: str, function: Callable,
+                     accepted: Mapping[str, inspect.Parameter], model_args: dict) -> Any:
+    """Run a package's build_model/example_inputs with the user's options.
+
+    Building fails mostly on a --model-arg of the wrong type (``width=abc``): the error
+    shows the call as made, the exception text, and the signature the values must fit.
+    """
+    try:
+        return function(**model_args)
+    except UserError:
+        raise
+    except Exception as exc:
+        if os.environ.get(DEBUG_ENV):
+            raise
+        error = exc
+    signature = ", ".join(_describe_parameter(p) for p in accepted.values())
+    hint = (f"check the --model-arg values against build_model({signature}) in "
+            f"{spec.path / '__init__.py'}" if model_args
+            else f"look at build_model() and example_inputs() in {spec.path / '__init__.py'}")
+    raise UserError(f"{stage} of model '{spec.name}' failed: {_exception_text(error)}",
+                    f"{hint}; rerun with {DEBUG_ENV}=1 for the full traceback") from error
+
+
+def _describe_parameter(parameter: inspect.Parameter) -> str:
+    """``width: int = 16``; annotations are plain strings under ``from __future__ import
+    annotations``, so they are shown as written rather than as ``'int'``."""
+    text = parameter.name
+    annotation = parameter.annotation
+    if annotation is not inspect.Parameter.empty:
+        text += f": {getattr(annotation, '__name__', annotation)}"
+    if parameter.default is not inspect.Parameter.empty:
+        text += f" = {parameter.default!r}"
+    return text
+
+
+def _exception_text(exc: Exception) -> str:
+    """``TypeError: first line of the message`` (capped: some torch errors are pages long)."""
+    first_line = (str(exc).strip().splitlines() or [""])[0][:300]
+    return f"{type(exc).__name__}: {first_line}" if first_line else type(exc).__name__
+
+
 def _reraise_as_user_error(spec: ModelSpec, stage: str, exc: Exception):
     """A failing export is almost always model code torch.export cannot trace: say where to look.
 
@@ -204,9 +254,8 @@ def _reraise_as_user_error(spec: ModelSpec, stage: str, exc: Exception):
     """
     if os.environ.get(DEBUG_ENV):
         raise exc
-    first_line = (str(exc).strip().splitlines() or [""])[0][:300]
     raise UserError(
-        f"{stage} failed for model '{spec.name}': {type(exc).__name__}: {first_line}",
+        f"{stage} failed for model '{spec.name}': {_exception_text(exc)}",
         f"look at forward() and build_model() in {spec.path}/ (data-dependent control flow, "
         f"unsupported ops, non-tensor inputs); rerun with {DEBUG_ENV}=1 for the full traceback"
     ) from exc

@@ -6,6 +6,11 @@ user adds (``--models-dir`` or ``SME2PROF_MODELS_DIR``), so adding a model never
 editing a central list. Folders whose name starts with ``_`` or ``.`` (the template,
 caches) are skipped.
 
+A broken package (syntax error, missing ``build_model``...) must not take the others
+down with it: a half-edited copy of the template in ``models/`` would otherwise block
+every export. ``scan_models`` therefore records broken packages next to the good ones;
+only asking for a broken one by name (``get_model``) is fatal.
+
 Why the packages are loaded from their file path and not via ``sys.path``: two model
 directories may hold packages with the same name as an installed library (``models/
 torch`` would shadow torch); loading by path under a private module name avoids that.
@@ -91,6 +96,11 @@ def models_dirs(extra_dirs: Iterable[Path | str] | None = None) -> list[Path]:
                                ("--models-dir", [Path(p) for p in (extra_dirs or [])])):
         for directory in candidates:
             directory = Path(os.path.expanduser(str(directory))).resolve()
+            if directory.exists() and not directory.is_dir():
+                raise UserError(f"models directory {directory} (from {source}) is a file, "
+                                "not a folder",
+                                "pass the folder that holds one sub-folder per model package "
+                                "(e.g. the file's parent folder), or unset " + MODELS_DIR_ENV)
             if not directory.is_dir():
                 raise UserError(f"models directory {directory} (from {source}) does not exist",
                                 "pass an existing folder that holds one sub-folder per model "
@@ -100,18 +110,51 @@ def models_dirs(extra_dirs: Iterable[Path | str] | None = None) -> list[Path]:
     return dirs
 
 
-def discover_models(extra_dirs: list[Path] | None = None) -> dict[str, ModelSpec]:
-    """Every model package found, by name; a later directory overrides an earlier one.
+@dataclass
+class BrokenPackage:
+    """A model package that fails to load: kept so ``--list`` can show it and ``get_model`` can
+    raise its error, while every other model stays usable."""
+
+    name: str
+    path: Path
+    error: UserError
+
+    @property
+    def reason(self) -> str:
+        return self.error.message
+
+
+@dataclass
+class ModelScan:
+    """Everything found in the models folders: loadable models and broken packages, by name."""
+
+    models: dict[str, ModelSpec]
+    broken: dict[str, BrokenPackage]
+
+
+def scan_models(extra_dirs: Iterable[Path | str] | None = None) -> ModelScan:
+    """Load every model package; a later directory overrides an earlier one.
 
     Overriding lets a user shadow a shipped model with their own variant without
-    touching the repository.
+    touching the repository; a broken override shadows too (the user meant theirs).
     """
-    found: dict[str, ModelSpec] = {}
+    found: dict[str, ModelSpec | BrokenPackage] = {}
     for directory in models_dirs(extra_dirs):
         for package_dir in sorted(directory.iterdir()):
             if is_model_package(package_dir):
-                found[package_dir.name] = load_model_package(package_dir)
-    return dict(sorted(found.items()))
+                try:
+                    found[package_dir.name] = load_model_package(package_dir)
+                except UserError as exc:
+                    found[package_dir.name] = BrokenPackage(package_dir.name, package_dir, exc)
+    ordered = dict(sorted(found.items()))
+    return ModelScan(
+        models={n: m for n, m in ordered.items() if isinstance(m, ModelSpec)},
+        broken={n: m for n, m in ordered.items() if isinstance(m, BrokenPackage)})
+
+
+def discover_models(extra_dirs: Iterable[Path | str] | None = None) -> dict[str, ModelSpec]:
+    """Every loadable model package, by name (broken ones: see ``scan_models``)."""
+    return scan_models(extra_dirs).models
 
 
 def is_model_package(path: Path) -> bool:
@@ -121,9 +164,12 @@ def is_model_package(path: Path) -> bool:
 
 def get_model(name: str, extra_dirs: list[Path] | None = None) -> ModelSpec:
     """The named model, or a UserError that suggests the closest registered names."""
-    models = discover_models(extra_dirs)
+    scan = scan_models(extra_dirs)
+    models = scan.models
     if name in models:
         return models[name]
+    if name in scan.broken:
+        raise scan.broken[name].error
     close = difflib.get_close_matches(name, list(models), n=3, cutoff=0.5)
     hint = f"did you mean {', '.join(close)}? " if close else ""
     raise UserError(f"unknown model '{name}'",

@@ -13,7 +13,21 @@ from typing import TYPE_CHECKING, Callable, Sequence
 if TYPE_CHECKING:        # torch is imported lazily so `--help` stays instant
     import torch
 
+from .errors import UserError
+
 INT8_MODES = ("static", "dynamic")
+
+
+def check_int8_mode(dtype: str, int8_mode: str | None) -> None:
+    """An int8 mode given with another dtype is refused: silently exporting fp32 when the
+    user asked for dynamic quantization would make every later comparison wrong."""
+    if int8_mode is None:
+        return
+    if int8_mode not in INT8_MODES:
+        raise UserError(f"unknown int8 mode '{int8_mode}'", f"use one of {', '.join(INT8_MODES)}")
+    if dtype != "int8":
+        raise UserError(f"--int8-mode applies only to --dtype int8 (got --dtype {dtype})",
+                        "add --dtype int8, or drop --int8-mode")
 
 
 def quantization_record(mode: str) -> dict:
