@@ -167,3 +167,96 @@ def test_transformer_etdump_with_toy_cnn_etrecord(tmp_path, capfd):
     assert res["etrecord"] is None
     assert any("does not belong to this ETDump" in n for n in res["notes"])
     assert not any(p["layers"] for p in res["partitions"]), "no layer names from a foreign ETRecord"
+
+
+def _fixture_etdump() -> Path:
+    from sme2prof.paths import REPO_ROOT
+    return REPO_ROOT / "test-cases" / "fixtures" / "real-runs" / "x86-64" / "cnn-linear-fp32.etdump"
+
+
+def _refused(proc: Outcome, message: str) -> None:
+    """Bad input: exit 2, one 'error:' line naming the problem, a 'fix:' line."""
+    assert proc.returncode == 2, proc.stderr
+    assert f"error: {message}" in proc.stderr and "  fix: " in proc.stderr
+
+
+@pytest.mark.parametrize("out", ["/proc/sme2prof-analysis", "FILE/sub"])
+def test_unwritable_out_is_refused_before_parsing(out, run_copy, capfd):
+    out = out.replace("FILE", str(run_copy / "manifest.json"))
+    proc = _analyse(run_copy, "--out", out, capfd=capfd)
+    _refused(proc, f"cannot create --out {out}" if out.startswith("/proc") else f"--out {out} cannot be created")
+    assert "loading ExecuTorch's Inspector" not in proc.stderr, "refused before the slow part"
+
+
+def test_analysis_path_that_is_a_file_is_named_as_such(run_copy, capfd):
+    (run_copy / "analysis").write_text("not a folder")
+    proc = _analyse(run_copy, capfd=capfd)
+    _refused(proc, "the analysis folder")
+    assert "is a file, not a folder" in proc.stderr and "--out " not in proc.stderr.split("fix:")[0]
+    assert (run_copy / "analysis").read_text() == "not a folder"
+
+
+def test_compare_a_result_with_itself_is_refused(run_copy, capfd):
+    proc = _analyse(run_copy, "--compare", "first", "first", capfd=capfd)
+    _refused(proc, "cannot compare first with itself")
+    assert not (run_copy / "analysis").exists()
+
+
+def test_same_run_twice_is_analysed_once(run_copy, tmp_path, capfd):
+    from sme2prof.analysis.cli import main
+    from sme2prof.cli import run_entry_point
+
+    out = tmp_path / "twice"
+    capfd.readouterr()
+    code = run_entry_point(main, [str(run_copy), str(run_copy) + "/", "--out", str(out), "--no-charts"])
+    err = capfd.readouterr().err
+    assert code == 0 and "Traceback" not in err, err
+    assert "is given twice; analysed once" in err
+    names = [r["name"] for r in json.loads((out / "summary.json").read_text())["results"]]
+    assert names == ["first", "second"]
+
+
+def test_negative_warmup_is_refused(capfd):
+    _refused(_analyse(_fixture_etdump(), "--warmup", "-1", capfd=capfd), "--warmup -1 is negative")
+
+
+def test_named_etrecord_that_does_not_exist_is_refused(tmp_path, capfd):
+    proc = _analyse(_fixture_etdump(), "--etrecord", str(tmp_path / "none.etrecord"),
+                    "--out", str(tmp_path / "out"), capfd=capfd)
+    _refused(proc, f"--etrecord {tmp_path / 'none.etrecord'} does not exist")
+    assert not (tmp_path / "out").exists()
+
+
+def test_named_etrecord_that_is_a_text_file_is_refused(tmp_path, capfd):
+    text = tmp_path / "model.etrecord"
+    text.write_text("not an etrecord")
+    proc = _analyse(_fixture_etdump(), "--etrecord", str(text), "--out", str(tmp_path / "out"), capfd=capfd)
+    _refused(proc, f"--etrecord {text} is not an ETRecord")
+
+
+def test_named_etrecord_of_another_model_is_refused(run_copy, tmp_path, capfd):
+    """Found next to the .pte it stays a note (test above); named with --etrecord it is an error."""
+    other = exported("vit_tiny").with_suffix(".etrecord")
+    proc = _analyse(run_copy / "first" / "t1" / "etdump.etdp", "--etrecord", str(other),
+                    "--out", str(tmp_path / "out"), capfd=capfd)
+    _refused(proc, f"--etrecord {other} does not belong to this ETDump")
+    assert not (tmp_path / "out").exists(), "no half-written analysis left behind"
+
+
+def test_named_kernel_trace_that_does_not_exist_is_refused(tmp_path, capfd):
+    proc = _analyse(_fixture_etdump(), "--kernel-trace", str(tmp_path / "none.log"), capfd=capfd)
+    _refused(proc, f"--kernel-trace {tmp_path / 'none.log'} does not exist")
+
+
+def test_no_readable_etdump_skips_the_inspector(run_copy, capfd):
+    """Nothing to parse: say so at once instead of loading the Inspector (~10 s) first."""
+    def no_timings(m):
+        for exp in m["experiments"]:
+            exp["results"][0]["iterations_ms"] = []
+    _edit_manifest(run_copy, no_timings)
+    for exp in ("first", "second"):
+        (run_copy / exp / "t1" / "etdump.etdp").write_bytes(b"")
+    proc = _analyse(run_copy, capfd=capfd)
+    _refused(proc, "nothing could be analysed")
+    assert "loading ExecuTorch's Inspector" not in proc.stderr
+    assert not (run_copy / "analysis").exists()

@@ -77,7 +77,32 @@ def test_failed_result_reported(tmp_path, capsys):
 
 def test_script_bad_input(tmp_path):
     proc = run_script("validate_results.py", str(tmp_path / "nope"))
-    assert proc.returncode == 2 and "error:" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert f"error: {tmp_path / 'nope'} does not exist" in proc.stderr and "  fix: " in proc.stderr
     proc = run_script("validate_results.py", str(tmp_path), "--json")
-    assert proc.returncode == 1
-    assert json.loads(proc.stdout)["checks"][0]["fix"].startswith("run python scripts/mac_pipeline.py")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "has no manifest.json: not a run directory" in proc.stderr and "  fix: " in proc.stderr
+
+
+def test_truncated_etdump_fails_validation(analysed_run, tmp_path, capsys):
+    """The analysis was fine, then the ETDump got cut short: the analysis would now be partial."""
+    import shutil
+    run = tmp_path / analysed_run.name
+    shutil.copytree(analysed_run, run)
+    etdump = run / "second" / "t1" / "etdump.etdp"
+    etdump.write_bytes(etdump.read_bytes()[:100])
+    assert _validate(run) == 1
+    out = capsys.readouterr().out
+    assert "MISSING second t1 etdump" in out and "truncated or not an ETDump" in out
+
+
+def test_analysis_with_problems_fails_validation(analysed_run, tmp_path, capsys):
+    import shutil
+    run = tmp_path / analysed_run.name
+    shutil.copytree(analysed_run, run)
+    summary = json.loads((run / "analysis" / "summary.json").read_text())
+    summary["problems"] = ["second: ETDump is empty (0 bytes)"]
+    (run / "analysis" / "summary.json").write_text(json.dumps(summary))
+    assert _validate(run) == 1
+    out = capsys.readouterr().out
+    assert "MISSING analysis complete: the analysis lists 1 problem(s), first: second: ETDump is empty" in out

@@ -6,6 +6,7 @@ still analysed. Only when nothing at all can be analysed does it stop with a Use
 """
 from __future__ import annotations
 
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from ..fileio import read_json, write_json_atomic, write_text_atomic
 from ..paths import OUT_DIR, display_path
 from . import charts
 from .compare import compare as compare_results, resolve_pairs
-from .etdump_reader import read_etdump
+from .etdump_reader import NamedFileUnusable, etdump_problem, read_etdump
 from .findings import comparison_findings, result_findings
 from .kernel_trace import parse_file
 from .report import render_report
@@ -57,7 +58,9 @@ def _analyse_source(src: ResultSource, problems: list[str]) -> ResultAnalysis:
         return analyse_result(src, None, None)
     data = None
     try:
-        data = read_etdump(src.etdump, src.etrecord, src.warmup)
+        data = read_etdump(src.etdump, src.etrecord, src.warmup, src.etrecord_named)
+    except NamedFileUnusable:
+        raise
     except UserError as exc:
         problems.append(f"{src.name}: {exc.message} — {exc.fix}")
     trace = None
@@ -113,10 +116,21 @@ def default_out_dir(inputs: Inputs) -> Path:
     return candidate
 
 
-def check_out_dir(out_dir: Path, run_dirs: list[Path]) -> None:
+def _out_label(out_dir: Path, named_by_user: bool) -> str:
+    """Name the folder as the user knows it: the --out they typed, or the default they got."""
+    return f"--out {out_dir}" if named_by_user else f"the analysis folder {display_path(out_dir)}"
+
+
+def check_out_dir(out_dir: Path, run_dirs: list[Path], named_by_user: bool = True) -> None:
     """Refuse to write where files that are not an earlier analysis already live."""
+    label = _out_label(out_dir, named_by_user)
+    elsewhere = "pass another folder with --out" if named_by_user else \
+        "move or rename it, or write the analysis elsewhere with --out out/analysis/<name>"
     if out_dir.exists() and not out_dir.is_dir():
-        raise UserError(f"--out {out_dir} is a file", "pass a folder for the analysis output")
+        raise UserError(f"{label} is a file, not a folder", elsewhere)
+    blocker = next((d for d in out_dir.parents if d.exists()), None)
+    if not out_dir.exists() and blocker is not None and not blocker.is_dir():
+        raise UserError(f"{label} cannot be created: {blocker} is a file", elsewhere)
     if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / SUMMARY_NAME).exists():
         raise UserError(f"{display_path(out_dir)} already holds files that are not an analysis",
                         "pass an empty or new folder with --out")
@@ -124,6 +138,34 @@ def check_out_dir(out_dir: Path, run_dirs: list[Path]) -> None:
         if out_dir.resolve() == run_dir.resolve():
             raise UserError("--out must not be a run directory itself",
                             f"use {display_path(run_layout.analysis_dir(run_dir))} or a new folder")
+
+
+def make_out_dir(out_dir: Path, named_by_user: bool) -> list[Path]:
+    """Create the output folder now (before minutes of parsing); return the folders created.
+
+    Why this early: an unwritable --out (a read-only disk, /proc, no permission) must fail
+    in a second, not after the whole analysis.
+    """
+    created = [d for d in (out_dir, *out_dir.parents) if not d.exists()]
+    label = _out_label(out_dir, named_by_user)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot create {label}: {exc.strerror or exc}",
+                        "pass a folder you can write to with --out, e.g. --out out/analysis/mine") from None
+    if not os.access(out_dir, os.W_OK):
+        raise UserError(f"cannot write into {label}: permission denied",
+                        "pass a folder you can write to with --out, e.g. --out out/analysis/mine")
+    return created
+
+
+def remove_created(created: list[Path]) -> None:
+    """Undo make_out_dir when nothing was written: a failed analysis leaves no empty folder."""
+    for folder in created:           # deepest first
+        try:
+            folder.rmdir()
+        except OSError:
+            return
 
 
 def _earlier_analysis_files(out: Path) -> set[str]:
@@ -155,13 +197,30 @@ def analyze_runs(run_dirs: list[Path], compare_pairs: list[tuple[str, str]] | No
         experiments.setdefault(s.experiment, []).append((s.name, s.threads))
     resolved = resolve_pairs(list(pairs) if pairs else inputs.compare_pairs, names, experiments)
     out = Path(out_dir) if out_dir else default_out_dir(inputs)
-    check_out_dir(out, inputs.run_dirs)
+    check_out_dir(out, inputs.run_dirs, named_by_user=out_dir is not None)
+    for note in inputs.notes:
+        _say(progress, note)
 
     earlier_files = _earlier_analysis_files(out)
     if earlier_files:
         _say(progress, f"replacing the earlier analysis in {display_path(out)}")
+    created = make_out_dir(out, named_by_user=out_dir is not None)
+    try:
+        return _analyse_and_write(inputs, resolved, out, earlier_files, charts_enabled, progress, started)
+    except BaseException:
+        remove_created(created)
+        raise
+
+
+def _has_readable_etdump(src: ResultSource) -> bool:
+    return src.status == "ok" and src.etdump is not None and etdump_problem(src.etdump) is None
+
+
+def _analyse_and_write(inputs: Inputs, resolved: list[tuple[str, str]], out: Path,
+                       earlier_files: set[str], charts_enabled: bool, progress: bool,
+                       started: float) -> AnalysisResult:
     problems: list[str] = list(inputs.problems)
-    if any(s.status == "ok" for s in inputs.sources):
+    if any(_has_readable_etdump(s) for s in inputs.sources):   # else the Inspector is not needed
         t0 = time.perf_counter()
         _say(progress, "loading ExecuTorch's Inspector (once per process) ...")
         import executorch.devtools  # noqa: F401  (the slow part of a first analysis)

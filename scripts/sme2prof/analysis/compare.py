@@ -23,6 +23,9 @@ def resolve_pairs(pairs: list[tuple[str, str]], names: list[str],
     """
     resolved: list[tuple[str, str]] = []
     for a, b in pairs:
+        if a == b:
+            raise UserError(f"cannot compare {a} with itself: a comparison needs two different results",
+                            f"name a result and a different baseline, two of: {', '.join(names)}")
         if a in names and b in names:
             resolved.append((a, b))
             continue

@@ -107,15 +107,45 @@ class _LogCollector(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def check_etdump_file(path: Path) -> None:
-    """Fail early and clearly on a missing or empty file (the Inspector would crash)."""
+ETDUMP_IDENTIFIER = b"ED00"     # flatbuffer file identifier, after the 4-byte size prefix
+NAMED_ETRECORD_FIX = ("pass the .etrecord written next to the .pte of the model that made this "
+                      "ETDump (out/artifacts/<model>/), or leave --etrecord out")
+TRUNCATED_FIX = "run that experiment again (an interrupted runner leaves a partial file)"
+
+
+def etdump_problem(path: Path) -> UserError | None:
+    """What makes ``path`` unusable as an ETDump, without loading the Inspector, or None.
+
+    Why a header check: the runtime writes a size-prefixed flatbuffer ('ED00'), so a
+    file cut short (an interrupted runner, a partial adb pull) declares more bytes than
+    it holds. validate_results.py uses the same check, so both tools agree on 'usable'.
+    """
+    path = Path(path)
     if not path.is_file():
-        raise UserError(f"ETDump not found: {path}",
-                        "run the pipeline again or pass the path of an existing .etdp/.etdump file")
-    if path.stat().st_size == 0:
-        raise UserError(f"ETDump is empty (0 bytes): {path}",
-                        "the runner probably stopped before writing it; check runner.log "
-                        "next to it and run that experiment again")
+        return UserError(f"ETDump not found: {path}",
+                         "run the pipeline again or pass the path of an existing .etdp/.etdump file")
+    size = path.stat().st_size
+    if size == 0:
+        return UserError(f"ETDump is empty (0 bytes): {path}",
+                         "the runner probably stopped before writing it; check runner.log "
+                         "next to it and run that experiment again")
+    with open(path, "rb") as handle:
+        head = handle.read(12)
+    declared = int.from_bytes(head[:4], "little") + 4 if len(head) >= 4 else None
+    if len(head) < 12 or head[8:12] != ETDUMP_IDENTIFIER:
+        return UserError(f"ETDump {path} has no ETDump header ('ED00'): the file is truncated "
+                         f"or not an ETDump", TRUNCATED_FIX)
+    if declared is not None and declared > size:
+        return UserError(f"ETDump {path} holds {size} of its {declared} bytes: the file is "
+                         f"truncated or not an ETDump", TRUNCATED_FIX)
+    return None
+
+
+def check_etdump_file(path: Path) -> None:
+    """Fail early and clearly on a missing, empty or cut-short file (the Inspector would crash)."""
+    problem = etdump_problem(path)
+    if problem is not None:
+        raise problem
 
 
 _ETRECORD_CACHE: dict[tuple[str, int, int], object] = {}
@@ -154,9 +184,7 @@ def _build_inspector(etdump: Path, etrecord_obj) -> tuple[object, list[str]]:
             except Exception as exc:
                 raise UserError(
                     f"ETDump {etdump} could not be parsed ({type(exc).__name__}): the file "
-                    f"is truncated or not an ETDump",
-                    "run that experiment again (an interrupted runner leaves a partial file)"
-                ) from None
+                    f"is truncated or not an ETDump", TRUNCATED_FIX) from None
     finally:
         for lg in (inspector_logger, root):
             lg.removeHandler(collector)
@@ -189,8 +217,26 @@ def _etrecord_mismatch(inspector, warnings_seen: list[str]) -> str | None:
     return None
 
 
-def read_etdump(etdump: Path, etrecord: Path | None = None, warmup: int = 0) -> EtdumpData:
-    """Parse ``etdump`` (optionally with ``etrecord``) and drop the first ``warmup`` runs."""
+class NamedFileUnusable(UserError):
+    """A file the user named on the command line cannot be used.
+
+    Why its own type: a problem in one result normally becomes a line under 'Problems'
+    (partial analysis), but a file the user asked for by name must not be silently
+    swapped for 'no ETRecord' — the whole analysis stops with exit 2 instead.
+    """
+
+
+def _unusable_etrecord(etrecord: Path, why: str) -> NamedFileUnusable:
+    return NamedFileUnusable(f"--etrecord {etrecord} {why}", NAMED_ETRECORD_FIX)
+
+
+def read_etdump(etdump: Path, etrecord: Path | None = None, warmup: int = 0,
+                etrecord_named: bool = False) -> EtdumpData:
+    """Parse ``etdump`` (optionally with ``etrecord``) and drop the first ``warmup`` runs.
+
+    ``etrecord_named``: the user passed ``etrecord`` explicitly, so an unusable one is
+    an error (NamedFileUnusable) rather than a note.
+    """
     etdump = Path(etdump)
     check_etdump_file(etdump)
     notes: list[str] = []
@@ -198,13 +244,20 @@ def read_etdump(etdump: Path, etrecord: Path | None = None, warmup: int = 0) -> 
     used_etrecord: str | None = None
     if etrecord is not None and Path(etrecord).is_file():
         etrecord_obj = _load_etrecord(Path(etrecord), notes)
+        if etrecord_obj is None and etrecord_named:
+            raise _unusable_etrecord(Path(etrecord), "could not be read as an ETRecord")
     elif etrecord is not None:
+        if etrecord_named:
+            raise _unusable_etrecord(Path(etrecord), "does not exist")
         notes.append(f"ETRecord {etrecord} not found; {NO_ETRECORD_NOTE}")
     else:
         notes.append(NO_ETRECORD_NOTE)
     inspector, seen = _build_inspector(etdump, etrecord_obj)
     if etrecord_obj is not None:
         reason = _etrecord_mismatch(inspector, seen)
+        if reason and etrecord_named:
+            raise _unusable_etrecord(Path(etrecord), f"does not belong to this ETDump ({reason}): "
+                                                     f"it is from a different model or export")
         if reason:
             notes.append(f"ETRecord {etrecord} does not belong to this ETDump ({reason}): "
                          f"it is from a different model or export; ignored, "

@@ -9,6 +9,7 @@ two files share a name), so the real-run fixtures compare as
 """
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from .. import run_layout
 from ..errors import UserError
 from ..fileio import read_json
 from ..paths import display_path, resolve_repo_path
+from .etdump_reader import NAMED_ETRECORD_FIX
 
 ETDUMP_SUFFIXES = (".etdp", ".etdump")
 TRACE_SIBLINGS = (".xnntrace.log", ".kernel_trace.log")
@@ -33,6 +35,7 @@ class ResultSource:
     etrecord: Path | None
     kernel_trace: Path | None
     warmup: int = 0
+    etrecord_named: bool = False      # given with --etrecord: unusable is an error, not a note
     runs: int | None = None
     emulated: bool = False
     error: str | None = None
@@ -50,6 +53,7 @@ class Inputs:
     manifests: dict[str, dict]        # str(run dir) -> manifest
     compare_pairs: list[tuple[str, str]]
     problems: list[str]
+    notes: list[str] = field(default_factory=list)    # said once on stderr, not problems
 
 
 def _in_run(run_dir: Path, rel: str | None) -> Path | None:
@@ -124,6 +128,7 @@ def sources_from_run(run_dir: Path, manifest: dict) -> list[ResultSource]:
 def source_from_etdump(path: Path, etrecord: Path | None, kernel_trace: Path | None,
                        warmup: int) -> ResultSource:
     """A bare ETDump (no manifest): pick up '<stem>.etrecord' / '<stem>.xnntrace.log' next to it."""
+    etrecord_named = etrecord is not None
     stem = path.name
     for suffix in ETDUMP_SUFFIXES:
         stem = stem.removesuffix(suffix)
@@ -135,7 +140,8 @@ def source_from_etdump(path: Path, etrecord: Path | None, kernel_trace: Path | N
                 kernel_trace = path.parent / f"{stem}{suffix}"
                 break
     return ResultSource(name=stem, experiment=stem, threads=None, status="ok", etdump=path,
-                        etrecord=etrecord, kernel_trace=kernel_trace, warmup=warmup)
+                        etrecord=etrecord, kernel_trace=kernel_trace, warmup=warmup,
+                        etrecord_named=etrecord_named)
 
 
 def _deduplicate(sources: list[ResultSource]) -> None:
@@ -149,11 +155,46 @@ def _deduplicate(sources: list[ResultSource]) -> None:
             s.name = f"{prefix}/{s.name}"
 
 
+def check_named_files(etrecord: Path | None, kernel_trace: Path | None, warmup: int) -> None:
+    """Refuse options the user typed that cannot work, before any slow parsing starts."""
+    if warmup < 0:
+        raise UserError(f"--warmup {warmup} is negative",
+                        "pass the number of executions to drop, 0 or more (e.g. --warmup 2)")
+    if etrecord is not None:
+        if not etrecord.is_file():
+            raise UserError(f"--etrecord {etrecord} " + ("is a folder" if etrecord.is_dir() else "does not exist"),
+                            NAMED_ETRECORD_FIX)
+        if not zipfile.is_zipfile(etrecord):       # every ETRecord is a zip archive
+            raise UserError(f"--etrecord {etrecord} is not an ETRecord (not a zip archive)",
+                            NAMED_ETRECORD_FIX)
+    if kernel_trace is not None and not kernel_trace.is_file():
+        raise UserError(f"--kernel-trace {kernel_trace} "
+                        + ("is a folder" if kernel_trace.is_dir() else "does not exist"),
+                        "pass the XNNPACK log of an '-xnntrace' runner (xnntrace.log in a result "
+                        "folder), or leave --kernel-trace out")
+
+
+def _unique_paths(paths: list[Path]) -> tuple[list[Path], list[str]]:
+    """Drop paths naming the same file or folder twice (their results would be doubled)."""
+    seen: dict[Path, Path] = {}
+    notes = []
+    for path in paths:
+        key = path.resolve()
+        if key in seen:
+            twice = "is given twice" if str(path) == str(seen[key]) else f"is the same as {seen[key]}"
+            notes.append(f"note: {path} {twice}; analysed once")
+            continue
+        seen[key] = path
+    return list(seen.values()), notes
+
+
 def collect_inputs(paths: list[Path], etrecord: Path | None = None,
                    kernel_trace: Path | None = None, warmup: int = 0) -> Inputs:
     """Turn command-line paths into result sources; bad paths raise UserError."""
     if not paths:
         raise UserError("nothing to analyse", "pass a run directory (out/runs/<run-id>) or an ETDump file")
+    check_named_files(etrecord, kernel_trace, warmup)
+    paths, notes = _unique_paths(paths)
     sources: list[ResultSource] = []
     run_dirs: list[Path] = []
     manifests: dict[str, dict] = {}
@@ -179,4 +220,4 @@ def collect_inputs(paths: list[Path], etrecord: Path | None = None,
                             "ls out/runs/ lists the runs")
     _deduplicate(sources)
     return Inputs(sources=sources, run_dirs=run_dirs, manifests=manifests,
-                  compare_pairs=pairs, problems=[])
+                  compare_pairs=list(dict.fromkeys(pairs)), problems=[], notes=notes)

@@ -17,6 +17,7 @@ from ..errors import UserError
 from ..fileio import read_json
 from ..paths import display_path
 from .analyze import REPORT_NAME, SUMMARY_NAME
+from .etdump_reader import etdump_problem
 
 MAX_CHART_BYTES = 200_000
 MAX_CHART_WIDTH = 1280
@@ -79,9 +80,12 @@ def _run_checks(run_dir: Path, manifest: dict) -> list[Check]:
                 path = run_dir / rel if rel else None
                 ok = bool(path and path.is_file() and path.stat().st_size > 0)
                 what = display_path(path) if path else f"{key} (not recorded)"
-                checks.append(Check(f"{label} {key}", ok,
-                                    f"{what} {'present' if ok else 'missing or empty'}",
-                                    "" if ok else resume))
+                message = f"{what} {'present' if ok else 'missing or empty'}"
+                if ok and key == "etdump":      # the analysis' own check: header and size
+                    problem = etdump_problem(path)
+                    ok = problem is None
+                    message = f"{what} present and complete" if ok else problem.message
+                checks.append(Check(f"{label} {key}", ok, message, "" if ok else resume))
     return checks
 
 
@@ -119,17 +123,28 @@ def _analysis_checks(run_dir: Path, manifest: dict) -> list[Check]:
     checks.append(Check("analysis up to date", not stale,
                         "analysis covers every ok result" if not stale else
                         f"analysis does not cover: {', '.join(stale)}", "" if not stale else fix))
+    problems = summary.get("problems") or []
+    checks.append(Check("analysis complete", not problems,
+                        "the analysis lists no problems" if not problems else
+                        f"the analysis lists {len(problems)} problem(s), first: {problems[0]}",
+                        "" if not problems else
+                        f"see 'Problems' in {display_path(out / REPORT_NAME)}; fix them, then {fix}"))
     return checks
 
 
 def validate_run(run_dir: Path) -> list[Check]:
+    """All checks of one run directory; input that is not a run directory raises UserError."""
+    if not run_dir.exists():
+        raise UserError(f"{run_dir} does not exist",
+                        "pass a run directory, e.g. out/runs/<run-id> (ls out/runs/)")
     if not run_dir.is_dir():
         raise UserError(f"{run_dir} is not a folder",
                         "pass a run directory, e.g. out/runs/<run-id> (ls out/runs/)")
     path = run_layout.manifest_path(run_dir)
     if not path.is_file():
-        return [Check("manifest", False, f"{display_path(path)} missing: not a run directory",
-                      "run python scripts/mac_pipeline.py --config <config> to make one")]
+        raise UserError(f"{display_path(run_dir)} has no {run_layout.MANIFEST_NAME}: not a run directory",
+                        "pass a folder made by the pipeline (ls out/runs/), or make one with "
+                        "python scripts/mac_pipeline.py --config <config>")
     try:
         manifest = read_json(path)
     except (ValueError, OSError) as exc:
