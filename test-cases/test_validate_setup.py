@@ -167,3 +167,16 @@ def test_scripts_of_a_moved_venv_are_found_with_the_reinstall_that_repairs_them(
     assert check.fix.startswith(".venv/bin/python -m pip install --force-reinstall --no-deps cmake==")
     (bin_dir / "cmake").write_text(f"#!{sys.executable}\n")
     assert venv_scripts_check(tmp_path / "venv", ".venv").status == "ok"
+
+
+def test_a_broken_model_package_is_a_warning_that_names_it(tmp_path: Path):
+    """One half-edited package must not hide the models that work, nor go unreported."""
+    broken = tmp_path / "half_done"
+    broken.mkdir()
+    (broken / "__init__.py").write_text('DESCRIPTION = "copied from the template, not finished"\n')
+    code, data = _json("--stage", "export", env={"SME2PROF_MODELS_DIR": str(tmp_path)})
+    models = _by_name(data)["models"]
+    assert models["status"] == "warn" and "half_done" in models["detail"]
+    assert "build_model" in models["detail"] and models["fix"]
+    assert "toy_cnn" in models["data"]["models"]
+    assert code == 0  # the other models still export

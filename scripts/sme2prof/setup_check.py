@@ -213,16 +213,25 @@ def cpu_check(host: dict) -> Check:
 
 
 def models_check() -> Check:
-    from .model_registry import discover_models  # imports the packages (and torch)
+    """Registered models; a broken package is a warning (the other models still work)."""
+    from .model_registry import scan_models  # imports the packages (and torch)
     try:
-        models = discover_models()
+        scan = scan_models()
     except UserError as exc:
         return problem("models", True, exc.message, exc.fix)
-    if not models:
+    if not scan.models and not scan.broken:
         return problem("models", True, "no model package under models/",
                        "cp -r models/_template models/my_model")
-    return Check("models", OK, f"{len(models)} registered: {', '.join(models)}",
-                 data={"models": list(models)})
+    data = {"models": list(scan.models), "broken": {name: {"error": b.error.message, "fix": b.error.fix}
+                                                   for name, b in scan.broken.items()}}
+    detail = f"{len(scan.models)} registered: {', '.join(scan.models)}"
+    if scan.broken:
+        first = next(iter(scan.broken.values()))
+        return problem("models", not scan.models,
+                       f"{detail}; broken: " + "; ".join(f"{name}: {b.error.message}"
+                                                         for name, b in scan.broken.items()),
+                       first.error.fix, **data)
+    return Check("models", OK, detail, data=data)
 
 
 def artifacts_check(required: bool = False) -> Check:
