@@ -16,7 +16,6 @@ ARTIFACTS_DIR = OUT_DIR / "artifacts"
 RUNNERS_DIR = OUT_DIR / "runners"
 RUNS_DIR = OUT_DIR / "runs"
 MODELS_DIR = REPO_ROOT / "models"
-CONFIGS_DIR = REPO_ROOT / "configs"
 
 
 def resolve_repo_path(path: str | os.PathLike[str], base: Path | None = None) -> Path:

@@ -44,9 +44,6 @@ KERNEL_TRACE_NAME = "kernel_trace.log"
 ANALYSIS_DIR_NAME = "analysis"
 SCHEMA_VERSION = 1
 
-RUN_STATUSES = ("running", "complete", "interrupted", "failed")
-RESULT_STATUSES = ("pending", "ok", "failed", "interrupted")
-
 
 def new_run_id(now: datetime | None = None, label: str = "") -> str:
     """Sortable, unique-enough run id: ``20261121-163512`` (+ ``-label``)."""
@@ -64,14 +61,6 @@ def result_dir(run_dir: Path, experiment: str, threads: int) -> Path:
 
 def etdump_path(run_dir: Path, experiment: str, threads: int) -> Path:
     return result_dir(run_dir, experiment, threads) / ETDUMP_NAME
-
-
-def log_path(run_dir: Path, experiment: str, threads: int) -> Path:
-    return result_dir(run_dir, experiment, threads) / LOG_NAME
-
-
-def kernel_trace_path(run_dir: Path, experiment: str, threads: int) -> Path:
-    return result_dir(run_dir, experiment, threads) / KERNEL_TRACE_NAME
 
 
 def manifest_path(run_dir: Path) -> Path:

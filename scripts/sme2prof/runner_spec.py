@@ -20,15 +20,13 @@ from pathlib import Path
 
 BUILD_INFO_NAME = "build_info.json"
 
-RUNNER_KINDS = ("pybind", "wheel", "executor_runner", "path", "wheel-aarch64-emulated")
-
 
 @dataclass
 class ResolvedRunner:
     """A runner ready to execute: how to start it and what it promises."""
 
     name: str                                  # as written in the config
-    kind: str                                  # one of RUNNER_KINDS
+    kind: str                                  # pybind | wheel | executor_runner | path | wheel-aarch64-emulated
     command_prefix: list[str]                  # argv before the executor_runner-style flags
     build_info: dict = field(default_factory=dict)
     binary: Path | None = None
