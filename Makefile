@@ -10,7 +10,7 @@ VISION_PY := .venv-vision/bin/python
 OUT ?= out
 QUICKSTART_CONFIG ?= configs/examples/linux_quickstart.json
 
-.PHONY: help setup quickstart test test-fast site serve bundle archive emulate runners benchmark clean
+.PHONY: help setup quickstart test site serve bundle archive emulate clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
