@@ -7,18 +7,14 @@ once per test session, because every pipeline test needs a .pte and exporting co
 from __future__ import annotations
 
 import json
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 
+from kit_helpers import exported
 
-@lru_cache(maxsize=None)
+
 def toy_cnn_pte() -> Path:
-    from sme2prof.exporter import export_model
-
-    out_dir = Path(tempfile.mkdtemp(prefix="sme2prof-test-export-"))
-    result = export_model("toy_cnn", "fp32", out_dir=out_dir, progress=lambda _msg: None)
-    return Path(result.pte_path)
+    return exported("toy_cnn", "fp32")
 
 
 @lru_cache(maxsize=None)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from kit_helpers import REPO_ROOT, run_script
+from kit_helpers import REPO_ROOT, exported, run_script
 from test_wheel_runner import build_runners, execute_events
 
 from sme2prof import emulation
@@ -41,17 +41,11 @@ def aarch64_runner() -> Path:
 
 
 @pytest.fixture(scope="session")
-def models(tmp_path_factory) -> dict[str, Path]:
+def models() -> dict[str, Path]:
     """toy_cnn (fp32, fp16) and the transformer-style vit_tiny cut to one encoder block (the
     same layers; one emulated inference then takes seconds instead of about 20 s)."""
-    from sme2prof.exporter import export_model
-    out = tmp_path_factory.mktemp("emulated_models")
-    quiet = lambda _msg: None  # noqa: E731
-    export_model("toy_cnn", "fp32", out / "toy", progress=quiet)
-    export_model("toy_cnn", "fp16", out / "toy", progress=quiet)
-    export_model("vit_tiny", "fp32", out / "vit", model_args={"depth": 1}, progress=quiet)
-    return {"toy_cnn_fp32": out / "toy" / "toy_cnn_fp32.pte", "toy_cnn_fp16": out / "toy" / "toy_cnn_fp16.pte",
-            "vit_tiny_fp32": out / "vit" / "vit_tiny_fp32.pte"}
+    return {"toy_cnn_fp32": exported("toy_cnn", "fp32"), "toy_cnn_fp16": exported("toy_cnn", "fp16"),
+            "vit_tiny_fp32": exported("vit_tiny", "fp32", depth=1)}
 
 
 def emulated_pair_config(model: Path, output_root: Path, runs: int = 2, warmup: int = 1) -> dict:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from kit_helpers import REPO_ROOT
+from kit_helpers import REPO_ROOT, exported
 
 from sme2prof import wheel_runner_build as wrb
 from sme2prof.errors import UserError
@@ -38,11 +38,8 @@ def wheel_runner() -> Path:
 
 
 @pytest.fixture(scope="session")
-def toy_cnn_fp32(tmp_path_factory) -> Path:
-    from sme2prof.exporter import export_model
-    out = tmp_path_factory.mktemp("toy_cnn")
-    export_model("toy_cnn", "fp32", out, progress=lambda _msg: None)
-    return out / "toy_cnn_fp32.pte"
+def toy_cnn_fp32() -> Path:
+    return exported("toy_cnn", "fp32")
 
 
 def run_runner(binary: Path, *args: str) -> subprocess.CompletedProcess:
