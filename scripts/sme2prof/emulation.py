@@ -41,21 +41,23 @@ def resolve_emulated_runner(experiment: dict) -> ResolvedRunner:
     """The aarch64 wheel runner behind ``qemu-aarch64 -cpu <experiment["cpu"]>``."""
     cpu = str(experiment.get("cpu") or DEFAULT_CPU)
     prefix, build_info = _command_prefix(cpu)
-    target = probe_emulated_cpu(cpu)
+    target = probe_emulated_cpu(cpu, prefix)
     binary = Path(prefix[-1])
     return ResolvedRunner(name=str(experiment.get("runner", EMULATED_KIND)), kind=EMULATED_KIND,
                           command_prefix=prefix, build_info=build_info, binary=binary,
                           logs_kernels=False, target=target, emulated=True)
 
 
-def probe_emulated_cpu(cpu: str) -> dict:
+def probe_emulated_cpu(cpu: str, prefix: list[str] | None = None) -> dict:
     """Features of the emulated CPU ``cpu`` as a program inside the emulator sees them.
 
     Returns ``{"emulator", "qemu_version", "cpu", "cpu_features": {sme, sme2, sve, ...},
     "cpu_features_source", "hwcap", "hwcap2", "runner_cpu_features"}``; the
     ``cpu_features`` keys are the manifest's host keys, so host and target compare.
+    ``prefix`` is the already-built emulator command line (saves a second runner lookup).
     """
-    prefix, _ = _command_prefix(cpu)
+    if prefix is None:
+        prefix, _ = _command_prefix(cpu)
     try:
         result = subprocess.run(prefix + ["--cpu_features"], capture_output=True, text=True,
                                 timeout=PROBE_TIMEOUT_S)
@@ -73,7 +75,7 @@ def probe_emulated_cpu(cpu: str) -> dict:
                         "rebuild it: bash scripts/build_runners.sh --wheel --platform linux-aarch64")
     hwcap, hwcap2, line = parsed
     return {
-        "emulator": QEMU, "qemu_version": qemu_version(), "cpu": cpu,
+        "emulator": QEMU, "qemu_version": qemu_version(prefix[0]), "cpu": cpu,
         "platform": EMULATED_PLATFORM,
         "cpu_features": features_from_hwcaps(hwcap, hwcap2),
         "cpu_features_source": f"getauxval(AT_HWCAP, AT_HWCAP2) inside {QEMU} -cpu {cpu}",
@@ -95,8 +97,8 @@ def parse_probe_output(text: str) -> tuple[int, int, dict[str, bool]] | None:
     return int(caps.group(1), 16), int(caps.group(2), 16), features
 
 
-def qemu_version() -> str:
-    qemu = _qemu()
+def qemu_version(qemu: str | None = None) -> str:
+    qemu = qemu or _qemu()
     out = subprocess.run([qemu, "--version"], capture_output=True, text=True).stdout
     match = re.search(r"version (\S+)", out)
     return match.group(1) if match else out.strip()
