@@ -35,7 +35,7 @@ from typing import Any, Callable, Mapping
 
 import torch
 
-from .artifacts import artifact_stem, etrecord_path_for, export_json_path_for
+from .artifacts import artifact_stem, default_out_dir, etrecord_path_for, export_json_path_for
 from .delegation import DelegationSummary, summarize_delegation
 from .errors import UserError
 from .fileio import write_bytes_atomic, write_json_atomic
@@ -84,7 +84,7 @@ def export_model(model_name: str, dtype: str, out_dir: Path | None = None,
     spec = get_model(model_name, extra_model_dirs)
     _check_dtype(spec, dtype)
     model_args = dict(model_args or {})
-    out_dir = Path(out_dir) if out_dir is not None else ARTIFACTS_DIR / spec.name
+    out_dir = Path(out_dir) if out_dir is not None else default_out_dir(spec.name, ARTIFACTS_DIR)
     ensure_writable_dir(out_dir)
     stem = artifact_stem(spec.name, dtype, int8_mode)
 

@@ -23,7 +23,7 @@ import inspect
 import os
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Iterable
@@ -48,7 +48,6 @@ class ModelSpec:
     path: Path
     has_calibration_inputs: bool = False
     dynamic_shapes: Any = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def build_model(self, **model_args: Any):
         """Call the package's ``build_model`` with the user's ``--model-arg`` options."""
