@@ -106,3 +106,11 @@ def test_analysis_with_problems_fails_validation(analysed_run, tmp_path, capsys)
     assert _validate(run) == 1
     out = capsys.readouterr().out
     assert "MISSING analysis complete: the analysis lists 1 problem(s), first: second: ETDump is empty" in out
+
+
+def test_broken_manifest_is_a_failed_check(tmp_path, capsys):
+    """A run folder whose manifest was cut short: a failed check (exit 1) naming the file."""
+    (tmp_path / "manifest.json").write_text('{"schema": 1, "experi')
+    assert _validate(tmp_path) == 1
+    out = capsys.readouterr().out
+    assert "MISSING manifest:" in out and "is not valid JSON" in out and "fix: " in out

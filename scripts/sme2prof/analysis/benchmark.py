@@ -39,8 +39,7 @@ def make_run(pte: Path, experiments: int, runs: int, work: Path) -> Path:
               "experiments": [{"name": f"exp{i + 1}", "runner": "pybind", "mode": "timing",
                                "runs": runs, "warmup": 2, "threads": [1]}
                               for i in range(experiments)]}
-    cfg = work / "benchmark_config.json"
-    cfg.write_text(json.dumps(config), encoding="utf-8")
+    cfg = write_json_atomic(work / "benchmark_config.json", config)
     print(f"running the pipeline: {experiments} experiments x {runs} iterations ...", flush=True)
     proc = subprocess.run([sys.executable, str(SCRIPTS_DIR / "mac_pipeline.py"), "--config",
                            str(cfg), "--no-analyze"], text=True)

@@ -23,8 +23,6 @@ from .categories import is_native_call, native_op_name, strip_instance
 EXECUTE_EVENT = "Method::execute"
 DELEGATE_CALL = "DELEGATE_CALL"
 OPERATOR_CALL = "OPERATOR_CALL"
-FRAMEWORK_EVENTS = {EXECUTE_EVENT, DELEGATE_CALL, OPERATOR_CALL, "Method::init",
-                    "Program::load_method"}
 NO_ETRECORD_NOTE = "no ETRecord: operator-to-model-layer mapping unavailable"
 
 

@@ -18,6 +18,7 @@ from ..fileio import read_json
 from ..paths import display_path
 from .analyze import REPORT_NAME, SUMMARY_NAME
 from .etdump_reader import etdump_problem
+from .sources import load_manifest
 
 MAX_CHART_BYTES = 200_000
 MAX_CHART_WIDTH = 1280
@@ -140,16 +141,13 @@ def validate_run(run_dir: Path) -> list[Check]:
     if not run_dir.is_dir():
         raise UserError(f"{run_dir} is not a folder",
                         "pass a run directory, e.g. out/runs/<run-id> (ls out/runs/)")
-    path = run_layout.manifest_path(run_dir)
-    if not path.is_file():
-        raise UserError(f"{display_path(run_dir)} has no {run_layout.MANIFEST_NAME}: not a run directory",
-                        "pass a folder made by the pipeline (ls out/runs/), or make one with "
-                        "python scripts/mac_pipeline.py --config <config>")
     try:
-        manifest = read_json(path)
-    except (ValueError, OSError) as exc:
-        return [Check("manifest", False, f"{display_path(path)} unreadable ({exc})",
-                      "the pipeline was interrupted while writing it; run it again")]
+        manifest = load_manifest(run_dir)       # the analysis' own reader: same messages
+    except UserError as exc:
+        if not run_layout.manifest_path(run_dir).is_file():
+            raise                               # not a run directory: bad input, exit 2
+        # a broken manifest is a failed check of a run directory (exit 1), not bad input
+        return [Check("manifest", False, exc.message, exc.fix)]
     return _run_checks(run_dir, manifest) + _analysis_checks(run_dir, manifest)
 
 
