@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from kit_helpers import run_script
-from test_analysis_support import copy_run, exported, toy_cnn_run
+from kit_helpers import exported
+from test_analysis_support import copy_run, toy_cnn_run
 
 
 def _edit_manifest(run: Path, change) -> None:

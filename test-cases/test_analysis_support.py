@@ -14,18 +14,9 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-from kit_helpers import run_script
+from kit_helpers import exported, run_script
 
 WORK = Path(tempfile.mkdtemp(prefix="sme2prof-analysis-tests-"))
-
-
-@lru_cache(maxsize=None)
-def exported(model: str) -> Path:
-    """The .pte of a real fp32 export (with .etrecord and .export.json next to it)."""
-    from sme2prof.exporter import export_model
-
-    result = export_model(model, "fp32", out_dir=WORK / "artifacts" / model, progress=lambda _m: None)
-    return Path(result.pte_path)
 
 
 def run_pipeline(model: str, experiments: list[dict], label: str,

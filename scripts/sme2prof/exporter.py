@@ -39,6 +39,7 @@ from .artifacts import artifact_stem, default_out_dir, etrecord_path_for, export
 from .delegation import DelegationSummary, summarize_delegation
 from .errors import UserError
 from .fileio import write_bytes_atomic, write_json_atomic
+from .host_info import executorch_version
 from .model_registry import ModelSpec, get_model
 from .paths import ARTIFACTS_DIR
 from .quantize import check_int8_mode, quantization_record, quantize_int8
@@ -64,10 +65,10 @@ class ExportResult:
 
 def executorch_versions() -> dict[str, str]:
     """Installed torch / ExecuTorch versions and the commit the ExecuTorch wheel was built from."""
-    from executorch import version as et_version
+    installed = executorch_version()
     return {"torch_version": torch.__version__,
-            "executorch_version": getattr(et_version, "__version__", "unknown"),
-            "executorch_git_commit": getattr(et_version, "git_version", "unknown")}
+            "executorch_version": installed["version"] or "unknown",
+            "executorch_git_commit": installed["git_commit"] or "unknown"}
 
 
 def export_model(model_name: str, dtype: str, out_dir: Path | None = None,
