@@ -5,8 +5,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sme2prof.analysis.benchmark import main  # noqa: E402
-from sme2prof.cli import run_entry_point  # noqa: E402
+from sme2prof.analysis.cli import benchmark_main as main  # noqa: E402
+from sme2prof.errors import run_entry_point  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(run_entry_point(main))

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build ExecuTorch executor_runner variants (SME2 on/off, with or without XNNPACK kernel
 # logging) from a source checkout into out/runners/<platform>-<variant>/.
-# Thin wrapper: finds the kit's Python and calls sme2prof.build_cli (run --help for options).
+# Thin wrapper: finds the kit's Python and calls sme2prof.runners.cli (run --help for options).
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -22,7 +22,7 @@ fi
 exec "$PY" - "$SCRIPT_DIR" "$@" <<'PYCODE'
 import sys
 sys.path.insert(0, sys.argv[1])
-from sme2prof.cli import run_entry_point
-from sme2prof.build_cli import main
+from sme2prof.errors import run_entry_point
+from sme2prof.runners.cli import build_runners_main as main
 sys.exit(run_entry_point(main, sys.argv[2:]))
 PYCODE

@@ -9,8 +9,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sme2prof.cli import run_entry_point  # noqa: E402
-from sme2prof.setup_check_cli import main  # noqa: E402
+from sme2prof.errors import run_entry_point  # noqa: E402
+from sme2prof.setup.cli import validate_setup_main as main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(run_entry_point(main))

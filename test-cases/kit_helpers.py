@@ -31,7 +31,7 @@ def _exports_dir() -> Path:
 
 @lru_cache(maxsize=None)
 def _export(model: str, dtype: str, model_args: tuple) -> Path:
-    from sme2prof.exporter import export_model
+    from sme2prof.export.exporter import export_model
 
     folder = _exports_dir() / "-".join([model, *(f"{k}={v}" for k, v in model_args)])
     result = export_model(model, dtype, out_dir=folder, model_args=dict(model_args) or None,

@@ -21,7 +21,7 @@ def toy_cnn_pte() -> Path:
 def wheel_runner() -> Path:
     """The real wheel runner, built here when this checkout has not built it yet."""
     from sme2prof.errors import UserError
-    from sme2prof.wheel_runner_build import build_wheel_runner, find_wheel_runner
+    from sme2prof.runners.wheel_build import build_wheel_runner, find_wheel_runner
 
     try:
         return find_wheel_runner()

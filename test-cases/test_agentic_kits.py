@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from kit_helpers import run_script
-from sme2prof.site import checks, frontmatter
+from sme2prof.pages import checks, frontmatter
 
 KIT = Path(__file__).resolve().parent.parent / "agentic-kits"
 SKILLS = sorted(KIT.glob("skills/*/skill.md"))

@@ -29,8 +29,8 @@ class Outcome:
 
 def _analyse(run: Path, *args: str, capfd) -> Outcome:
     """The entry point in-process (same code path as the script, without ~20 s of imports)."""
-    from sme2prof.analysis.cli import main
-    from sme2prof.cli import run_entry_point
+    from sme2prof.analysis.cli import analyze_main as main
+    from sme2prof.errors import run_entry_point
 
     capfd.readouterr()
     code = run_entry_point(main, [str(run), "--no-charts", *args])
@@ -204,8 +204,8 @@ def test_compare_a_result_with_itself_is_refused(run_copy, capfd):
 
 
 def test_same_run_twice_is_analysed_once(run_copy, tmp_path, capfd):
-    from sme2prof.analysis.cli import main
-    from sme2prof.cli import run_entry_point
+    from sme2prof.analysis.cli import analyze_main as main
+    from sme2prof.errors import run_entry_point
 
     out = tmp_path / "twice"
     capfd.readouterr()

@@ -16,7 +16,7 @@ import pytest
 
 from kit_helpers import run_script
 from pipeline_helpers import experiment, toy_cnn_pte, wheel_runner, write_config
-from sme2prof.android import describe_device, parse_getprop
+from sme2prof.pipeline.android import describe_device, parse_getprop
 
 STAND_INS = Path(__file__).resolve().parent / "stand_ins"
 RUNNER = "android-arm64-sme2-off"

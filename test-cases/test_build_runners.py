@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from sme2prof import build_cli, runners
+from sme2prof.runners import cli as build_cli
+from sme2prof.runners import resolve as runners
 from sme2prof.errors import UserError
-from sme2prof.source_build import PLATFORMS, VARIANTS
+from sme2prof.runners.registry import PLATFORMS, VARIANTS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = REPO_ROOT / "scripts" / "build_runners.sh"
@@ -84,8 +85,8 @@ def kleidiai(tmp_path: Path) -> Path:
 
 
 def dry_run_json(capsys, monkeypatch, host: str, *args: str, ccache: str = "off") -> dict:
-    monkeypatch.setattr(build_cli, "host_platform_name", lambda: host)
-    assert build_cli.main([*args, "--ccache", ccache, "--dry-run", "--json"]) == 0
+    monkeypatch.setattr(build_cli, "buildable_host", lambda: host)
+    assert build_cli.build_runners_main([*args, "--ccache", ccache, "--dry-run", "--json"]) == 0
     return json.loads(capsys.readouterr().out)
 
 
@@ -101,9 +102,9 @@ def test_dry_run_plan_is_exact(platform, variant, tmp_path, fake_ndk, kleidiai, 
             "--kleidiai-dir", str(kleidiai), "--flatc", "/opt/host/flatc",
             "--flatcc", "/opt/host/flatcc"]
     if (platform, variant) in NO_SME:
-        monkeypatch.setattr(build_cli, "host_platform_name", lambda: "linux-x86_64")
+        monkeypatch.setattr(build_cli, "buildable_host", lambda: "linux-x86_64")
         with pytest.raises(UserError, match="has no SME/SME2") as info:
-            build_cli.main([*args, "--dry-run"])
+            build_cli.build_runners_main([*args, "--dry-run"])
         assert "\n" not in info.value.message and "sme2-off" in info.value.fix
         return
     plan, = dry_run_json(capsys, monkeypatch, PLANNED_FROM[platform], *args)["plans"]
@@ -194,19 +195,19 @@ def test_script_help_has_an_example():
     (["--variant", "linux-x86_64-sme2-off", "--variants", "sme2-off"], "cannot be combined"),
     (["--platform", "linux-x86_64", "--jobs", "0"], "--jobs must be 1 or more"),
     (["--platform", "android-arm64", "--android-ndk", ""], "ANDROID_NDK is not set"),
-    (["--platform", "macos-arm64"], "macos-arm64 runners build only on macos-arm64"),
+    (["--platform", "macos-arm64"], "macos-arm64 runners build on macos-arm64, not on"),
 ])
 def test_bad_input_is_one_clear_error(args, message, monkeypatch, tmp_path):
-    monkeypatch.setattr(build_cli, "host_platform_name", lambda: "linux-x86_64")
+    monkeypatch.setattr(build_cli, "buildable_host", lambda: "linux-x86_64")
     with pytest.raises(UserError) as info:
-        build_cli.main([*args, "--dry-run", "--out-dir", str(tmp_path / "r")])
+        build_cli.build_runners_main([*args, "--dry-run", "--out-dir", str(tmp_path / "r")])
     assert message in info.value.message and info.value.fix
 
 
 def test_defaults_this_host_timing_variants_plus_android(fake_ndk, capsys, monkeypatch, tmp_path):
     """x86_64 has no SME, so its default is sme2-off alone; the NDK adds android's pair."""
     monkeypatch.setenv("ANDROID_NDK", str(fake_ndk))
-    monkeypatch.setattr(build_cli, "host_platform_name", lambda: "linux-x86_64")
+    monkeypatch.setattr(build_cli, "buildable_host", lambda: "linux-x86_64")
     args = ["--out-dir", str(tmp_path / "r"), "--android-ndk", str(fake_ndk)]
     plans = dry_run_json(capsys, monkeypatch, "linux-x86_64", *args)["plans"]
     assert [p["runner"] for p in plans] == ["linux-x86_64-sme2-off", "android-arm64-sme2-on",
@@ -227,7 +228,7 @@ def test_ccache_adds_only_the_compiler_launcher(capsys, monkeypatch, tmp_path):
                       "CMAKE_CXX_COMPILER_LAUNCHER": "/opt/bin/ccache"}
     monkeypatch.setattr(build_cli.shutil, "which", lambda name: None)
     with pytest.raises(UserError, match="ccache is not installed"):
-        build_cli.main([*args, "--ccache", "on", "--dry-run"])
+        build_cli.build_runners_main([*args, "--ccache", "on", "--dry-run"])
 
 
 def test_variant_names_match_the_pipeline_hint(capsys, monkeypatch, tmp_path):
@@ -283,7 +284,7 @@ def test_guard_refuses_sme2_off_experiment_on_sme2_on_runner(capsys, monkeypatch
 
 
 def test_wheel_flag_dispatches_to_the_wheel_runner_builder(tmp_path):
-    """--wheel hands over to sme2prof.wheel_runner_build (dry run: prints its plan)."""
+    """--wheel hands over to sme2prof.runners.wheel_build (dry run: prints its plan)."""
     proc = subprocess.run(["bash", str(SCRIPT), "--wheel", "--dry-run"], capture_output=True,
                           text=True, env={"PATH": "/usr/bin:/bin", "SME2PROF_PYTHON": sys.executable})
     assert proc.returncode == 0, proc.stderr

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from sme2prof import build_prereqs as prereqs
-from sme2prof import build_run
+from sme2prof.runners import prereqs as prereqs
+from sme2prof.runners import build_run
 from sme2prof.errors import UserError
-from sme2prof.source_build import BuildEnvironment, plan_runner_build
+from sme2prof.runners.source_build import BuildEnvironment, plan_runner_build
 from test_build_runners import fake_ndk  # noqa: F401 - the NDK-shaped folder fixture
 
 CLANG_17 = "Debian clang version 17.0.6 (++20231208)\nTarget: aarch64-unknown-linux-gnu\n"

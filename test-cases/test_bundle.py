@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from kit_helpers import run_script
-from sme2prof.site import bundle, checks, hugo
-from sme2prof.site.layout import PATH_REL, page_files
+from sme2prof.pages import bundle, checks, hugo
+from sme2prof.pages.layout import PATH_REL, page_files
 
 PATH_URL = PATH_REL.relative_to("content").as_posix()
 

@@ -14,10 +14,10 @@ import pytest
 
 from kit_helpers import run_script
 from pipeline_helpers import experiment, snapshot, write_config
-from sme2prof.config import load_config, validate_config
+from sme2prof.pipeline.config import load_config, validate_config
 from sme2prof.errors import UserError
-from sme2prof.model_registry import is_model_package
-from sme2prof.runners import VARIANT_RE
+from sme2prof.export.model_registry import is_model_package
+from sme2prof.runners.registry import VARIANT_RE
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_FILES = sorted((REPO_ROOT / "configs").rglob("*.json"))
@@ -205,7 +205,7 @@ def test_every_shipped_config_is_valid(path: Path) -> None:
 
 
 def test_readme_documents_every_key_and_file() -> None:
-    from sme2prof.config import ANALYSIS_KEYS, EXPERIMENT_KEYS, TOP_LEVEL_KEYS
+    from sme2prof.pipeline.config import ANALYSIS_KEYS, EXPERIMENT_KEYS, TOP_LEVEL_KEYS
     readme = (REPO_ROOT / "configs" / "readme.md").read_text()
     for key in [*TOP_LEVEL_KEYS, *EXPERIMENT_KEYS, *ANALYSIS_KEYS]:
         assert f"`{key}`" in readme, key

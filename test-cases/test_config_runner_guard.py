@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from sme2prof.config import validate_config
+from sme2prof.pipeline.config import validate_config
 from sme2prof.errors import UserError
-from sme2prof.runner_spec import ResolvedRunner
-from sme2prof.runners import guard_runner_mode, runner_sme2_state
+from sme2prof.runners.spec import ResolvedRunner
+from sme2prof.runners.resolve import guard_runner_mode, runner_sme2_state
 
 SME2_CPU = {"sme": True, "sme2": True}
 SME_ONLY_CPU = {"sme": True, "sme2": False}

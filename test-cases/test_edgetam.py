@@ -24,7 +24,7 @@ import torch
 
 from kit_helpers import run_script
 from sme2prof.errors import UserError
-from sme2prof.model_registry import get_model
+from sme2prof.export.model_registry import get_model
 
 MODEL = "edgetam_image_encoder"
 SMALL_SIZE = 256
@@ -255,7 +255,7 @@ def test_a_file_that_is_no_checkpoint_is_rejected(package, tmp_path) -> None:
 @needs_timm
 def test_export_runs_on_executorch_and_matches_eager(package, edgetam_checkpoint, tmp_path) -> None:
     from executorch.runtime import Runtime
-    from sme2prof.exporter import export_model
+    from sme2prof.export.exporter import export_model
 
     options = {"image_size": SMALL_SIZE, "checkpoint": str(edgetam_checkpoint)}
     result = export_model(MODEL, "fp32", out_dir=tmp_path, model_args=options,

@@ -18,8 +18,8 @@ import pytest
 from kit_helpers import REPO_ROOT, exported, run_script
 from test_wheel_runner import build_runners, execute_events
 
-from sme2prof import emulation
-from sme2prof import wheel_runner_build as wrb
+from sme2prof.runners import emulation
+from sme2prof.runners import wheel_build as wrb
 from sme2prof.errors import UserError
 from sme2prof.fileio import read_json
 from sme2prof.host_info import host_platform

@@ -223,7 +223,7 @@ def test_help_has_an_example():
 
 
 def test_help_names_the_files_an_export_writes():
-    from sme2prof.artifacts import artifact_stem
+    from sme2prof.export.artifacts import artifact_stem
 
     result = run_script("export_model.py", "--help")
     for dtype, mode in (("int8", "static"), ("int8", "dynamic")):

@@ -13,9 +13,9 @@ import pytest
 import torch
 
 from sme2prof.errors import UserError
-from sme2prof.exporter import ExportResult, cast_inputs, export_json_path_for, export_model
+from sme2prof.export.exporter import ExportResult, cast_inputs, export_json_path_for, export_model
 from sme2prof.fileio import read_json
-from sme2prof.model_registry import discover_models, get_model
+from sme2prof.export.model_registry import discover_models, get_model
 
 REGISTERED = sorted(discover_models())
 # (model, dtype) pairs the issue requires beyond fp32 for every model.
@@ -177,7 +177,7 @@ def test_model_args_reach_build_model_and_example_inputs(tmp_path):
 
 
 def test_default_output_folder_is_out_artifacts_model(monkeypatch, tmp_path):
-    import sme2prof.exporter as exporter
+    import sme2prof.export.exporter as exporter
 
     monkeypatch.setattr(exporter, "ARTIFACTS_DIR", tmp_path / "artifacts")
     result = exporter.export_model("toy_cnn", "fp16", progress=lambda _msg: None)
@@ -208,7 +208,7 @@ def example_inputs():
 
 def test_export_without_delegation_is_counted_and_flagged(tmp_path, capsys):
     """The record and the summary must make a portable-only program impossible to miss."""
-    from sme2prof.export_cli import print_summary
+    from sme2prof.export.cli import print_summary
 
     (tmp_path / "models" / "cumsum_only").mkdir(parents=True)
     (tmp_path / "models" / "cumsum_only" / "__init__.py").write_text(NOTHING_TO_DELEGATE)

@@ -11,7 +11,7 @@ import textwrap
 import pytest
 
 from sme2prof.errors import UserError
-from sme2prof.model_registry import discover_models, get_model, parse_model_args, scan_models
+from sme2prof.export.model_registry import discover_models, get_model, parse_model_args, scan_models
 
 SHIPPED = ["mobilenet_v3_small", "toy_cnn", "vit_tiny"]
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sme2prof.site import page_blocks, page_commands
-from sme2prof.site.layout import PATH_REL, content_pages, page_files
+from sme2prof.pages import page_blocks, page_commands
+from sme2prof.pages.layout import PATH_REL, content_pages, page_files
 
 SAMPLE = '''Intro.
 

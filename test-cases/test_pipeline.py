@@ -19,9 +19,9 @@ import pytest
 
 from kit_helpers import SCRIPTS_DIR
 from pipeline_helpers import experiment, snapshot, toy_cnn_pte, wheel_runner, write_config
-from sme2prof import manifest as mf
+from sme2prof.pipeline import manifest as mf
 from sme2prof.fileio import sha256_file
-from sme2prof.cli import EXIT_INTERRUPTED
+from sme2prof.errors import EXIT_INTERRUPTED
 from sme2prof.host_info import describe_host
 
 STAND_INS = Path(__file__).resolve().parent / "stand_ins"
@@ -147,7 +147,7 @@ def test_dry_run_prints_commands_and_writes_nothing(tmp_path: Path, model: Path,
                                             experiment("cpp", "wheel")])
     code, out = run_pipeline("--config", str(config), "--dry-run")
     assert code == 0, out
-    assert out.count("--etdump_path") == 3 and "-m sme2prof.pybind_worker" in out and str(wheel) in out
+    assert out.count("--etdump_path") == 3 and "-m sme2prof.runners.pybind_worker" in out and str(wheel) in out
     assert "--num_executions 4 --cpu_threads 2" in out
     assert not (tmp_path / "runs").exists()
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from sme2prof.errors import UserError
-from sme2prof.site import archive, frontmatter
-from sme2prof.site.layout import PAGES_DIR, page_files
+from sme2prof.pages import archive, frontmatter
+from sme2prof.pages.layout import PAGES_DIR, page_files
 
 
 @pytest.fixture()

@@ -9,8 +9,8 @@ import pytest
 
 from kit_helpers import run_script
 from sme2prof.errors import UserError
-from sme2prof.site import checks, hugo, screenshots
-from sme2prof.site.layout import HUGO_CONFIG, PATH_REL, page_files
+from sme2prof.pages import checks, hugo, screenshots
+from sme2prof.pages.layout import HUGO_CONFIG, PATH_REL, page_files
 
 PATH_URL = PATH_REL.relative_to("content").as_posix()
 
@@ -149,7 +149,7 @@ def test_pager_goes_to_the_previous_and_next_page_by_weight(built_site: Path):
 
 def test_add_image_scales_charts_to_web_size_and_refuses_bad_names(tmp_path: Path):
     from PIL import Image
-    from sme2prof.site import web_images
+    from sme2prof.pages import web_images
     chart = tmp_path / "latency.png"
     Image.new("RGB", (1280, 360), "white").save(chart)
     written = web_images.add_image(chart, "run-latency.png", tmp_path / "images")

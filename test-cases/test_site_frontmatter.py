@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from sme2prof.errors import UserError
-from sme2prof.site import frontmatter
-from sme2prof.site.layout import CATEGORY, PAGES_DIR
+from sme2prof.pages import frontmatter
+from sme2prof.pages.layout import CATEGORY, PAGES_DIR
 
 
 @pytest.fixture()

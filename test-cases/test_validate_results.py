@@ -20,8 +20,8 @@ def analysed_run(tmp_path_factory) -> Path:
 
 
 def _validate(run: Path, *args: str):
-    from sme2prof.analysis.validate import main
-    from sme2prof.cli import run_entry_point
+    from sme2prof.analysis.cli import validate_main as main
+    from sme2prof.errors import run_entry_point
 
     return run_entry_point(main, [str(run), *args])
 

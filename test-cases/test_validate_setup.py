@@ -156,7 +156,7 @@ def test_help_has_an_example_and_lists_the_stages():
 
 
 def test_scripts_of_a_moved_venv_are_found_with_the_reinstall_that_repairs_them(tmp_path: Path):
-    from sme2prof.setup_check import venv_scripts_check
+    from sme2prof.setup.checks import venv_scripts_check
     bin_dir = tmp_path / "venv" / "bin"
     bin_dir.mkdir(parents=True)
     (bin_dir / "cmake").write_text("#!/old/place/.venv/bin/python\nimport cmake\n")

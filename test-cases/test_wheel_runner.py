@@ -15,7 +15,7 @@ import pytest
 
 from kit_helpers import REPO_ROOT, exported
 
-from sme2prof import wheel_runner_build as wrb
+from sme2prof.runners import wheel_build as wrb
 from sme2prof.errors import UserError
 from sme2prof.fileio import read_json
 from sme2prof.host_info import host_platform

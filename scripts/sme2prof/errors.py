@@ -1,9 +1,14 @@
-"""The one exception type for problems a user can fix.
+"""The error convention: one exception type for problems a user can fix, and the glue
+every entry script runs through.
 
-Entry points print it as two lines (what is wrong, how to fix it) and exit 2; any
-other exception is a bug and keeps its traceback so that bugs stay visible.
+Entry points print a ``UserError`` as two lines (what is wrong, how to fix it) and exit
+2; any other exception is a bug and keeps its traceback so that bugs stay visible.
 """
 from __future__ import annotations
+
+import logging
+import sys
+from typing import Callable, Sequence
 
 
 class UserError(Exception):
@@ -16,3 +21,45 @@ class UserError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+def run_entry_point(main: Callable[[Sequence[str] | None], int | None],
+                    argv: Sequence[str] | None = None) -> int:
+    """Run ``main`` and turn a ``UserError`` into ``error:``/``fix:`` lines and exit 2.
+
+    Why here: every script must behave the same on bad input (one clear line, no
+    traceback, non-zero exit) and nobody should have to remember to do it.
+    """
+    quiet_third_party_import_noise()
+    try:
+        code = main(argv)
+    except UserError as exc:
+        print_user_error(exc)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return 0
+    return int(code or 0)
+
+
+def print_user_error(exc: UserError) -> None:
+    print(f"error: {exc.message}", file=sys.stderr)
+    if exc.fix:
+        print(f"  fix: {exc.fix}", file=sys.stderr)
+
+
+# Warnings printed while importing torchao and ExecuTorch's devtools that say nothing
+# about the user's model or run (CUDA-only extensions failing to load on a CPU build, an
+# upstream deprecation inside torch's pytree registry). They drown the kit's own output.
+_NOISY_LOGGERS = ("torchao", "torch.utils._pytree")
+
+
+def quiet_third_party_import_noise() -> None:
+    for name in _NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)

@@ -6,6 +6,6 @@ summary.json, CSV tables, PNG charts and report.md.
 """
 from __future__ import annotations
 
-from .analyze import AnalysisResult, analyze_runs
+from sme2prof.analysis.analyze import AnalysisResult, analyze_runs
 
 __all__ = ["AnalysisResult", "analyze_runs"]

@@ -12,19 +12,19 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import run_layout
-from ..errors import UserError
-from ..fileio import read_json, write_json_atomic, write_text_atomic
-from ..paths import OUT_DIR, display_path
-from . import charts
-from .compare import compare as compare_results, resolve_pairs
-from .etdump_reader import NamedFileUnusable, etdump_problem, read_etdump
-from .findings import comparison_findings, result_findings
-from .kernel_trace import parse_file
-from .report import render_report
-from .result_analysis import ResultAnalysis, analyse_result
-from .sources import Inputs, ResultSource, collect_inputs
-from .tables import write_tables
+from sme2prof.pipeline import run_layout
+from sme2prof.errors import UserError
+from sme2prof.fileio import read_json, write_json_atomic, write_text_atomic
+from sme2prof.paths import OUT_DIR, display_path
+from sme2prof.analysis import charts
+from sme2prof.analysis.compare import compare as compare_results, resolve_pairs
+from sme2prof.analysis.etdump_reader import NamedFileUnusable, etdump_problem, read_etdump
+from sme2prof.analysis.findings import comparison_findings, result_findings
+from sme2prof.analysis.kernel_trace import parse_file
+from sme2prof.analysis.report import render_report
+from sme2prof.analysis.result_analysis import ResultAnalysis, analyse_result
+from sme2prof.analysis.sources import Inputs, ResultSource, collect_inputs
+from sme2prof.analysis.tables import write_tables
 
 SUMMARY_NAME = "summary.json"
 REPORT_NAME = "report.md"

@@ -1,4 +1,4 @@
-"""``benchmark_analysis.py``: how long the analysis takes on a realistic run.
+"""How long the analysis takes on a realistic run.
 
 Default workload: 4 experiments x 50 timed iterations (+2 warm-up) of a real .pte run by
 the host pipeline on the pybind runner, then the full analysis (Inspector once per
@@ -7,26 +7,19 @@ because it is a fixed cost paid once per process, not per run.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Sequence
 
-from ..errors import UserError
-from ..fileio import write_json_atomic
-from ..paths import ARTIFACTS_DIR, OUT_DIR, SCRIPTS_DIR, display_path
-from ..run_layout import new_run_id
+from sme2prof.errors import UserError
+from sme2prof.fileio import write_json_atomic
+from sme2prof.paths import ARTIFACTS_DIR, OUT_DIR, SCRIPTS_DIR, display_path
+from sme2prof.pipeline.run_layout import new_run_id
 
 DEFAULT_PTE = ARTIFACTS_DIR / "toy_cnn" / "toy_cnn_fp32.pte"
-EPILOG = """examples:
-  python scripts/benchmark_analysis.py                      # make a 4 x 50 run of toy_cnn, time its analysis
-  python scripts/benchmark_analysis.py --model out/artifacts/vit_tiny/vit_tiny_fp32.pte
-  python scripts/benchmark_analysis.py out/runs/20261121-163512   # time the analysis of an existing run
-"""
 
 
 def make_run(pte: Path, experiments: int, runs: int, work: Path) -> Path:
@@ -49,27 +42,18 @@ def make_run(pte: Path, experiments: int, runs: int, work: Path) -> Path:
     return sorted(p for p in (work / "runs").iterdir() if p.is_dir())[-1]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="benchmark_analysis.py", epilog=EPILOG,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     description="Time the analysis of a run with several experiments.")
-    parser.add_argument("run_dir", nargs="?", type=Path, help="existing run directory (default: make one)")
-    parser.add_argument("--model", type=Path, default=DEFAULT_PTE, help="the .pte to run (default toy_cnn fp32)")
-    parser.add_argument("--experiments", type=int, default=4)
-    parser.add_argument("--runs", type=int, default=50, help="timed iterations per experiment")
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
-    args = parser.parse_args(argv)
-
+def time_analysis(run_dir: Path | None, model: Path, experiments: int, runs: int, as_json: bool) -> int:
+    """Make a run unless one is given, then time the import and the analysis apart."""
     (OUT_DIR / "benchmarks").mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f"analysis-{new_run_id()}-", dir=OUT_DIR / "benchmarks"))
-    run_dir = args.run_dir or make_run(args.model, args.experiments, args.runs, work)
+    run_dir = run_dir or make_run(model, experiments, runs, work)
     t0 = time.perf_counter()
     import executorch.devtools  # noqa: F401  (fixed cost, timed on its own)
     import_seconds = time.perf_counter() - t0
-    from .analyze import analyze_runs
+    from sme2prof.analysis.analyze import analyze_runs
 
     t1 = time.perf_counter()
-    result = analyze_runs([run_dir], out_dir=work / "analysis", progress=not args.json)
+    result = analyze_runs([run_dir], out_dir=work / "analysis", progress=not as_json)
     analysis_seconds = time.perf_counter() - t1
     results = result.summary["results"]
     report = {"run_dir": str(run_dir), "results": len(results),
@@ -79,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               "per_result_seconds": round(analysis_seconds / max(1, len(results)), 3),
               "output": str(result.out_dir)}
     write_json_atomic(work / "benchmark.json", report)
-    if args.json:
+    if as_json:
         print(json.dumps(report, indent=2))
     else:
         print(f"analysis of {len(results)} results x {report['iterations_per_result']} iterations: "

@@ -13,8 +13,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (backend must be chosen first)
 
-from ..fileio import write_bytes_atomic  # noqa: E402
-from .categories import CATEGORIES  # noqa: E402
+from sme2prof.fileio import write_bytes_atomic  # noqa: E402
+from sme2prof.analysis.categories import CATEGORIES  # noqa: E402
 
 WIDTH_IN = 12.8
 DPI = 100

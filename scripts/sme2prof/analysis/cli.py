@@ -1,14 +1,18 @@
-"""``analyze_results.py``: argument parsing and printing around ``analyze_runs``."""
+"""The analysis stage's command lines: ``analyze_results.py``, ``validate_results.py`` and
+``benchmark_analysis.py`` (argument parsing and printing; the work lives in the modules)."""
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Sequence
 
-from ..paths import display_path
-from .analyze import analyze_runs
+from sme2prof.paths import display_path
+from sme2prof.analysis.analyze import analyze_runs
+from sme2prof.analysis.benchmark import DEFAULT_PTE, time_analysis
+from sme2prof.analysis.validate import validate_run
 
 EXIT_PARTIAL = 1
 EPILOG = """examples:
@@ -50,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def analyze_main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     result = analyze_runs(args.inputs, out_dir=args.out, compare=[tuple(c) for c in args.compare or []] or None,
                           etrecord=args.etrecord, kernel_trace=args.kernel_trace,
@@ -70,3 +74,53 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"partial analysis: {len(summary['problems'])} problem(s) above", file=sys.stderr)
         return EXIT_PARTIAL
     return 0
+
+
+VALIDATE_EPILOG = """examples:
+  python scripts/validate_results.py out/runs/20261121-163512
+  python scripts/validate_results.py out/runs/20261121-163512 --json
+
+Exit status: 0 when every check passes, 1 when something is missing, 2 on bad input.
+"""
+
+
+def validate_main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="validate_results.py", epilog=VALIDATE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Check a run directory (manifest, ETDumps, logs, kernel traces) and its "
+                    "analysis (summary.json, report.md, CSV, charts); say how to produce what is missing.")
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    parser.add_argument("--json", action="store_true", help="print the checks as JSON")
+    args = parser.parse_args(argv)
+    checks = validate_run(args.run_dir)
+    failed = [c for c in checks if not c.ok]
+    if args.json:
+        print(json.dumps({"run_dir": str(args.run_dir), "ok": not failed,
+                          "checks": [asdict(c) for c in checks]}, indent=2))
+    else:
+        for c in checks:
+            print(f"{'ok     ' if c.ok else 'MISSING'} {c.name}: {c.message}")
+            if c.fix:
+                print(f"        fix: {c.fix}")
+        print(f"{len(checks) - len(failed)}/{len(checks)} checks passed")
+    return 1 if failed else 0
+
+
+BENCHMARK_EPILOG = """examples:
+  python scripts/benchmark_analysis.py                      # make a 4 x 50 run of toy_cnn, time its analysis
+  python scripts/benchmark_analysis.py --model out/artifacts/vit_tiny/vit_tiny_fp32.pte
+  python scripts/benchmark_analysis.py out/runs/20261121-163512   # time the analysis of an existing run
+"""
+
+
+def benchmark_main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="benchmark_analysis.py", epilog=BENCHMARK_EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     description="Time the analysis of a run with several experiments.")
+    parser.add_argument("run_dir", nargs="?", type=Path, help="existing run directory (default: make one)")
+    parser.add_argument("--model", type=Path, default=DEFAULT_PTE, help="the .pte to run (default toy_cnn fp32)")
+    parser.add_argument("--experiments", type=int, default=4)
+    parser.add_argument("--runs", type=int, default=50, help="timed iterations per experiment")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    args = parser.parse_args(argv)
+    return time_analysis(args.run_dir, args.model, args.experiments, args.runs, args.json)

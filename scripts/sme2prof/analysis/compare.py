@@ -8,10 +8,10 @@ change rather than one row that vanished and one that appeared.
 """
 from __future__ import annotations
 
-from ..errors import UserError
-from .categories import CATEGORIES, path_key
-from .result_analysis import ResultAnalysis
-from .stats import ratio
+from sme2prof.errors import UserError
+from sme2prof.analysis.categories import CATEGORIES, path_key
+from sme2prof.analysis.result_analysis import ResultAnalysis
+from sme2prof.analysis.stats import ratio
 
 
 def resolve_pairs(pairs: list[tuple[str, str]], names: list[str],

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from ..errors import UserError
-from .categories import is_native_call, native_op_name, strip_instance
+from sme2prof.errors import UserError
+from sme2prof.analysis.categories import is_native_call, native_op_name, strip_instance
 
 EXECUTE_EVENT = "Method::execute"
 DELEGATE_CALL = "DELEGATE_CALL"

@@ -5,7 +5,7 @@ run it describes (or absent).
 """
 from __future__ import annotations
 
-from .stats import NOISY_CV
+from sme2prof.analysis.stats import NOISY_CV
 
 
 def _pct(x: float | None) -> str:

@@ -196,7 +196,7 @@ def kernel_matches_operator(kernel: Microkernel, operator_name: str) -> bool:
 
 
 def _dtype_agrees(kernel_dtype: str, operator_name: str) -> bool:
-    from .categories import operator_dtypes  # local: keeps this module importable alone
+    from sme2prof.analysis.categories import operator_dtypes  # local: keeps this module importable alone
     op_tokens = operator_dtypes(operator_name)
     if not op_tokens or kernel_dtype in ("none", "xx"):
         return True

@@ -6,8 +6,8 @@ then the tables that back them, and the charts.
 """
 from __future__ import annotations
 
-from .categories import CATEGORIES
-from .result_analysis import EMULATED_LABEL
+from sme2prof.analysis.categories import CATEGORIES
+from sme2prof.analysis.result_analysis import EMULATED_LABEL
 
 TOP_OPERATORS = 15
 

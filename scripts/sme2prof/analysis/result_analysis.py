@@ -16,11 +16,11 @@ import statistics
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from .categories import CATEGORIES, PACKED_DTYPES, classify
-from .etdump_reader import DELEGATE_CALL, OPERATOR_CALL, EtdumpData
-from .kernel_trace import KernelTrace, match_operators
-from .sources import ResultSource
-from .stats import latency_stats
+from sme2prof.analysis.categories import CATEGORIES, PACKED_DTYPES, classify
+from sme2prof.analysis.etdump_reader import DELEGATE_CALL, OPERATOR_CALL, EtdumpData
+from sme2prof.analysis.kernel_trace import KernelTrace, match_operators
+from sme2prof.analysis.sources import ResultSource
+from sme2prof.analysis.stats import latency_stats
 
 EMULATED_LABEL = "emulated — not a performance result"
 

@@ -13,11 +13,11 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import run_layout
-from ..errors import UserError
-from ..fileio import read_json
-from ..paths import display_path, resolve_repo_path
-from .etdump_reader import NAMED_ETRECORD_FIX
+from sme2prof.pipeline import run_layout
+from sme2prof.errors import UserError
+from sme2prof.fileio import read_json
+from sme2prof.paths import display_path, resolve_repo_path
+from sme2prof.analysis.etdump_reader import NAMED_ETRECORD_FIX
 
 ETDUMP_SUFFIXES = (".etdp", ".etdump")
 TRACE_SIBLINGS = (".xnntrace.log", ".kernel_trace.log")
@@ -86,7 +86,7 @@ def load_manifest(run_dir: Path) -> dict:
                         "the pipeline was probably interrupted while writing it; run it again") from None
     if not isinstance(manifest, dict) or not isinstance(manifest.get("experiments"), list):
         raise UserError(f"{display_path(path)} has no 'experiments' list",
-                        "it does not follow the run layout (scripts/sme2prof/run_layout.py); "
+                        "it does not follow the run layout (scripts/sme2prof/pipeline/run_layout.py); "
                         "run the pipeline again")
     return manifest
 

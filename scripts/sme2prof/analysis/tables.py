@@ -5,7 +5,7 @@ import csv
 import io
 from pathlib import Path
 
-from ..fileio import write_text_atomic
+from sme2prof.fileio import write_text_atomic
 
 
 def _csv(rows: list[dict], columns: list[str]) -> str:

@@ -1,33 +1,24 @@
-"""``validate_results.py``: is a run directory complete, and is its analysis up to date?
+"""Is a run directory complete, and is its analysis up to date?
 
 Each check says what is missing and the command that produces it, so a person (or an
 agent following a skill file) can fix a run without reading the code.
 """
 from __future__ import annotations
 
-import argparse
-import json
 import struct
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
-from .. import run_layout
-from ..errors import UserError
-from ..fileio import read_json
-from ..paths import display_path
-from .analyze import REPORT_NAME, SUMMARY_NAME
-from .etdump_reader import etdump_problem
-from .sources import load_manifest
+from sme2prof.pipeline import run_layout
+from sme2prof.errors import UserError
+from sme2prof.fileio import read_json
+from sme2prof.paths import display_path
+from sme2prof.analysis.analyze import REPORT_NAME, SUMMARY_NAME
+from sme2prof.analysis.etdump_reader import etdump_problem
+from sme2prof.analysis.sources import load_manifest
 
 MAX_CHART_BYTES = 200_000
 MAX_CHART_WIDTH = 1280
-EPILOG = """examples:
-  python scripts/validate_results.py out/runs/20261121-163512
-  python scripts/validate_results.py out/runs/20261121-163512 --json
-
-Exit status: 0 when every check passes, 1 when something is missing, 2 on bad input.
-"""
 
 
 @dataclass
@@ -149,25 +140,3 @@ def validate_run(run_dir: Path) -> list[Check]:
         # a broken manifest is a failed check of a run directory (exit 1), not bad input
         return [Check("manifest", False, exc.message, exc.fix)]
     return _run_checks(run_dir, manifest) + _analysis_checks(run_dir, manifest)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="validate_results.py", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Check a run directory (manifest, ETDumps, logs, kernel traces) and its "
-                    "analysis (summary.json, report.md, CSV, charts); say how to produce what is missing.")
-    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
-    parser.add_argument("--json", action="store_true", help="print the checks as JSON")
-    args = parser.parse_args(argv)
-    checks = validate_run(args.run_dir)
-    failed = [c for c in checks if not c.ok]
-    if args.json:
-        print(json.dumps({"run_dir": str(args.run_dir), "ok": not failed,
-                          "checks": [asdict(c) for c in checks]}, indent=2))
-    else:
-        for c in checks:
-            print(f"{'ok     ' if c.ok else 'MISSING'} {c.name}: {c.message}")
-            if c.fix:
-                print(f"        fix: {c.fix}")
-        print(f"{len(checks) - len(failed)}/{len(checks)} checks passed")
-    return 1 if failed else 0

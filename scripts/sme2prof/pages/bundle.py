@@ -1,0 +1,85 @@
+"""``make bundle``: the learning path laid out as the learning-paths repository expects.
+
+``out/bundle/content/learning-paths/<category>/sme-executorch-profiling/`` holds the
+pages, ``images/`` and the kit (scripts, models, configs, agentic-kits, test-cases,
+archive). Two rules of that repository shape it: no capital letters under content/
+(so Makefile becomes makefile), and any Markdown file in a subfolder would be
+published as a stray page (and any other file as a stray download), so each kit
+folder gets an ``_index.md`` whose cascade tells Hugo to build and publish nothing
+below it, and the kit's readme.md gets front matter that does the same for itself.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from sme2prof.errors import UserError
+from sme2prof.pages.kit_files import repository_files
+from sme2prof.pages.layout import KIT_DIRS, KIT_FILES, PATH_REL
+
+NOT_A_PAGE = """---
+title: "Kit files, not a page"
+build:
+  render: never
+  list: never
+  publishResources: false
+cascade:
+  build:
+    render: never
+    list: never
+    publishResources: false
+---
+"""
+
+
+def make_bundle(repo: Path, out: Path) -> Path:
+    """Write the bundle under ``out`` (replacing an earlier bundle) and return the path folder."""
+    if out.exists() and not (out / "content").is_dir() and any(out.iterdir()):
+        raise UserError(f"{out} exists and does not look like a bundle",
+                        "pass an empty or new --out directory")
+    staging = out.with_name(out.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    path_dir = staging / PATH_REL
+    for rel in repository_files(repo):
+        dest = _bundle_destination(rel)
+        if dest is not None:
+            (path_dir / dest).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(repo / rel, path_dir / dest)
+    readme = path_dir / "readme.md"
+    if readme.exists():
+        readme.write_text(NOT_A_PAGE.split("cascade:")[0] + "---\n"
+                          + readme.read_text(encoding="utf-8"), encoding="utf-8")
+    for kit_dir in KIT_DIRS:
+        folder = path_dir / kit_dir
+        if kit_dir != "images" and folder.is_dir():
+            (folder / "_index.md").write_text(NOT_A_PAGE, encoding="utf-8")
+    shutil.rmtree(out, ignore_errors=True)
+    staging.rename(out)
+    return out / PATH_REL
+
+
+def _bundle_destination(rel: Path) -> Path | None:
+    """Where a repository file goes inside the path folder, or None when it is not shipped."""
+    parts = rel.parts
+    if rel.parent == PATH_REL:
+        return Path(rel.name)
+    if parts[0] in KIT_DIRS:
+        return rel
+    if len(parts) == 1 and rel.name in KIT_FILES:
+        return Path(KIT_FILES[rel.name])
+    return None
+
+
+def preview_config(bundle_root: Path, site_dir: Path) -> str:
+    """A Hugo config that builds the bundle's content/ as the learning-paths site would.
+
+    It is the preview's own ``hugo.toml`` with the mounts swapped: the bundle's content/
+    (and nothing else) as content. Used by the tests to prove that no kit file becomes
+    a page once the bundle is dropped into that repository.
+    """
+    base = (site_dir / "hugo.toml").read_text(encoding="utf-8").split("[module]")[0]
+    mounts = [(bundle_root / "content", "content"), (site_dir / "layouts", "layouts"),
+              (site_dir / "static", "static")]
+    return base + "[module]\n" + "".join(
+        f'  [[module.mounts]]\n    source = "{source}"\n    target = "{target}"\n'
+        for source, target in mounts)

@@ -1,0 +1,221 @@
+"""The pipeline config: parse, validate everything, fill defaults, before anything runs.
+
+Why so strict: a typo in a config (``"thread": [1, 4]``) would otherwise be silently
+ignored and a whole profiling session would measure the wrong thing. Every problem is
+reported as one ``UserError`` naming the file, the place and the fix; a JSON syntax
+error gives line and column, an unknown key names the nearest valid key.
+
+The checks here need nothing but the config text, so every file in ``configs/`` can be
+validated on any machine; whether its model file and runners exist on *this* machine
+is checked by ``check_model_file`` and by runner resolution (``runners/resolve.py``).
+"""
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from sme2prof.errors import UserError
+from sme2prof.paths import RUNS_DIR, resolve_repo_path
+from sme2prof.runners.registry import EMULATED_RUNNERS
+
+MODES = ("timing", "xnntrace")
+SME2_EXPECTATIONS = ("on", "off", "any")
+RESERVED_EXPERIMENT_NAMES = ("analysis",)  # would collide with <run>/analysis/
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+# key: (required, default, one-line meaning shown in errors)
+TOP_LEVEL_KEYS: dict[str, tuple[bool, Any, str]] = {
+    "model": (True, None, "path to the .pte file"),
+    "output_root": (False, None, "folder that receives <run-id>/ (default out/runs)"),
+    "experiments": (True, None, "non-empty list of experiments"),
+    "analysis": (False, {}, "analysis options, e.g. compare_pairs"),
+    "label": (False, "", "short text appended to the run id"),
+    "description": (False, "", "free text kept in the manifest"),
+}
+EXPERIMENT_KEYS: dict[str, tuple[bool, Any, str]] = {
+    "name": (True, None, "unique experiment name (letters, digits, _ . -)"),
+    "runner": (True, None, "pybind, wheel, a built runner name, or a path to a binary"),
+    "mode": (False, "timing", "timing or xnntrace"),
+    "runs": (False, 10, "timed iterations (> 0)"),
+    "warmup": (False, 2, "warm-up iterations before the timed ones (>= 0)"),
+    "threads": (False, [1], "list of CPU thread counts (each > 0)"),
+    "sme2": (False, "any", "expected SME2 state: on, off or any"),
+    "cpu": (False, None, f"emulated CPU for {', '.join(EMULATED_RUNNERS)}, e.g. max or max,sme=off"),
+    "timeout_seconds": (False, 900, "seconds before one runner invocation is stopped"),
+    "description": (False, "", "free text kept in the manifest"),
+}
+ANALYSIS_KEYS: dict[str, tuple[bool, Any, str]] = {
+    "compare_pairs": (False, [], "list of [experiment_a, experiment_b] pairs"),
+}
+
+
+def load_config(path: str | Path) -> dict:
+    """Read, parse and validate a config file; returns the config with defaults filled."""
+    config_path = Path(path)
+    if config_path.is_dir():
+        inside = sorted(config_path.glob("*.json"))
+        example = f"--config {inside[0]}" if inside else "--config configs/examples/linux_quickstart.json"
+        raise UserError(f"{config_path} is a folder, not a config file",
+                        f"pass one JSON config file, e.g. {example}")
+    if not config_path.is_file():
+        raise UserError(f"config file not found: {config_path}",
+                        "pass an existing file, e.g. --config configs/examples/linux_quickstart.json")
+    text = config_path.read_text(encoding="utf-8")
+    return validate_config(parse_json(text, str(config_path)), str(config_path))
+
+
+def parse_json(text: str, source: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{source}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
+                        "fix the JSON syntax there (trailing commas and comments are not allowed)"
+                        ) from None
+
+
+def validate_config(data: Any, source: str = "config") -> dict:
+    """Check every key, type and range; return a normalised copy with defaults filled."""
+    if not isinstance(data, dict):
+        raise UserError(f"{source}: the config must be a JSON object, got {type(data).__name__}",
+                        'start from configs/templates/mac_template.json ({"model": ..., "experiments": [...]})')
+    config = _check_keys(data, TOP_LEVEL_KEYS, source, "top level")
+    _expect(isinstance(config["model"], str) and config["model"].strip(), source, "model",
+            "must be a non-empty string path to a .pte file", '"model": "out/artifacts/toy_cnn/toy_cnn_fp32.pte"')
+    _expect(config["model"].endswith(".pte"), source, "model",
+            f"must name a .pte file, got {config['model']!r}", "export one with scripts/export_model.py")
+    if config["output_root"] is not None:
+        _expect(isinstance(config["output_root"], str) and config["output_root"].strip(), source,
+                "output_root", "must be a non-empty string", '"output_root": "out/runs"')
+    for key in ("label", "description"):
+        _expect(isinstance(config[key], str), source, key, "must be a string", f'"{key}": "text"')
+    _expect(config["label"] == "" or _NAME_RE.match(config["label"]), source, "label",
+            "may only hold letters, digits, _ . -", '"label": "mobilenet"')
+    experiments = config["experiments"]
+    _expect(isinstance(experiments, list) and experiments, source, "experiments",
+            "must be a non-empty list", 'add at least one {"name": ..., "runner": ...} entry')
+    config["experiments"] = [_validate_experiment(e, i, source) for i, e in enumerate(experiments)]
+    names = [e["name"] for e in config["experiments"]]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise UserError(f"{source}: duplicate experiment name {duplicates[0]!r}",
+                        "give every experiment its own name (it becomes its folder in the run directory)")
+    config["analysis"] = _validate_analysis(config["analysis"], names, source)
+    return config
+
+
+def _validate_experiment(raw: Any, index: int, source: str) -> dict:
+    where = f"experiments[{index}]"
+    if not isinstance(raw, dict):
+        raise UserError(f"{source}: {where} must be an object, got {type(raw).__name__}",
+                        '{"name": "baseline", "runner": "pybind", "runs": 10, "threads": [1]}')
+    exp = _check_keys(raw, EXPERIMENT_KEYS, source, where)
+    name = exp["name"]
+    _expect(isinstance(name, str) and _NAME_RE.match(name), source, f"{where}.name",
+            f"must be letters, digits, _ . - (got {name!r})", '"name": "sme2_on"')
+    _expect(name not in RESERVED_EXPERIMENT_NAMES, source, f"{where}.name",
+            f"{name!r} is reserved for the analysis folder", "pick another name")
+    where = f"experiments[{index}] ({name})"
+    _expect(isinstance(exp["runner"], str) and exp["runner"].strip(), source, f"{where}.runner",
+            "must be a non-empty string", '"runner": "pybind"')
+    _expect(exp["mode"] in MODES, source, f"{where}.mode", f"must be one of {', '.join(MODES)} "
+            f"(got {exp['mode']!r})", '"mode": "timing"')
+    _expect(_is_int(exp["runs"]) and exp["runs"] > 0, source, f"{where}.runs",
+            f"must be an integer > 0 (got {exp['runs']!r})", '"runs": 10')
+    _expect(_is_int(exp["warmup"]) and exp["warmup"] >= 0, source, f"{where}.warmup",
+            f"must be an integer >= 0 (got {exp['warmup']!r})", '"warmup": 2')
+    threads = exp["threads"]
+    _expect(isinstance(threads, list) and threads and all(_is_int(t) and t > 0 for t in threads),
+            source, f"{where}.threads", f"must be a non-empty list of integers > 0 (got {threads!r})",
+            '"threads": [1, 4]')
+    _expect(len(set(threads)) == len(threads), source, f"{where}.threads",
+            f"lists a thread count twice ({threads!r})", "list each thread count once")
+    _expect(exp["sme2"] in SME2_EXPECTATIONS, source, f"{where}.sme2",
+            f"must be one of {', '.join(SME2_EXPECTATIONS)} (got {exp['sme2']!r})", '"sme2": "any"')
+    _expect(exp["cpu"] is None or (isinstance(exp["cpu"], str) and exp["cpu"].strip()), source,
+            f"{where}.cpu", "must be a string such as max or max,sme=off", '"cpu": "max"')
+    if exp["cpu"] is not None and exp["runner"].strip() not in EMULATED_RUNNERS:
+        emulated = ", ".join(EMULATED_RUNNERS)
+        raise UserError(f"{source}: experiment {name!r} sets \"cpu\", which only applies to runner "
+                        f"{emulated} (this experiment uses {exp['runner']!r}, so it would be ignored)",
+                        f"remove \"cpu\" from experiment {name!r}, or use \"runner\": \"{emulated}\"")
+    _expect(_is_int(exp["timeout_seconds"]) and exp["timeout_seconds"] > 0, source,
+            f"{where}.timeout_seconds", f"must be an integer > 0 (got {exp['timeout_seconds']!r})",
+            '"timeout_seconds": 900')
+    _expect(isinstance(exp["description"], str), source, f"{where}.description", "must be a string",
+            '"description": "text"')
+    return exp
+
+
+def _validate_analysis(raw: Any, names: list[str], source: str) -> dict:
+    if not isinstance(raw, dict):
+        raise UserError(f"{source}: analysis must be an object, got {type(raw).__name__}",
+                        '"analysis": {"compare_pairs": [["a", "b"]]}')
+    analysis = _check_keys(raw, ANALYSIS_KEYS, source, "analysis")
+    pairs = analysis["compare_pairs"]
+    _expect(isinstance(pairs, list), source, "analysis.compare_pairs", "must be a list of pairs",
+            '"compare_pairs": [["sme2_on", "sme2_off"]]')
+    for i, pair in enumerate(pairs):
+        _expect(isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair),
+                source, f"analysis.compare_pairs[{i}]", f"must be a list of two experiment names (got {pair!r})",
+                '["sme2_on", "sme2_off"]')
+        for member in pair:
+            if member not in names:
+                raise UserError(f"{source}: analysis.compare_pairs[{i}] names unknown experiment {member!r}"
+                                + _nearest_hint(member, names),
+                                f"use one of the experiment names: {', '.join(names)}")
+    return analysis
+
+
+def _check_keys(raw: dict, schema: dict[str, tuple[bool, Any, str]], source: str, where: str) -> dict:
+    for key in raw:
+        if key not in schema:
+            raise UserError(f"{source}: unknown key {key!r} in {where}" + _nearest_hint(key, list(schema)),
+                            f"valid keys there: {', '.join(schema)}")
+    filled = {}
+    for key, (required, default, meaning) in schema.items():
+        if key in raw:
+            filled[key] = raw[key]
+        elif required:
+            raise UserError(f"{source}: missing key {key!r} in {where} ({meaning})",
+                            f"add \"{key}\" (see configs/templates/)")
+        else:
+            filled[key] = json.loads(json.dumps(default))  # fresh copy of mutable defaults
+    return filled
+
+
+def _nearest_hint(word: str, candidates: list[str]) -> str:
+    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.5)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _expect(ok: Any, source: str, where: str, problem: str, example: str) -> None:
+    if not ok:
+        raise UserError(f"{source}: {where} {problem}", f"for example {example}")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def model_path(config: dict) -> Path:
+    return resolve_repo_path(config["model"])
+
+
+def output_root(config: dict) -> Path:
+    return resolve_repo_path(config["output_root"]) if config["output_root"] else RUNS_DIR
+
+
+def check_model_file(config: dict) -> Path:
+    """The model file must exist before anything runs; the fix says how to make it."""
+    path = model_path(config)
+    if not path.is_file():
+        stem = path.stem
+        model, _, dtype = stem.rpartition("_")
+        fix = (f"export it first: python scripts/export_model.py --model {model} --dtype {dtype}"
+               if model and dtype in ("fp32", "fp16", "int8") else
+               "export the model with scripts/export_model.py or correct the \"model\" path")
+        raise UserError(f"model file not found: {path}", fix)
+    return path

@@ -1,0 +1,137 @@
+"""Create, update and read ``manifest.json`` (schema in ``run_layout``).
+
+Why its own module: the manifest is the record a user (and the analysis) trusts after
+the fact, so it is written atomically after every state change. A crash or Ctrl-C
+therefore always leaves a manifest that says what finished and what did not, which is
+what ``--resume`` reads.
+"""
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from sme2prof.pipeline import run_layout
+from sme2prof.errors import UserError
+from sme2prof.fileio import read_json, sha256_file, write_json_atomic
+from sme2prof.paths import display_path
+from sme2prof.runners.spec import ResolvedRunner
+
+ITERATION_RE = re.compile(r"Iteration (\d+) of (\d+): ([0-9.eE+-]+) ms")
+
+
+
+
+def model_description(model: Path) -> dict:
+    """Model block: the .pte, its checksum, and the export's ETRecord/export.json when present."""
+    etrecord = model.with_suffix(".etrecord")
+    export_json = next((p for p in (model.with_suffix(".export.json"), model.parent / "export.json")
+                        if p.is_file()), None)
+    export = None
+    if export_json is not None:
+        try:
+            export = read_json(export_json)
+        except (OSError, ValueError):
+            export = None
+    return {"path": str(model), "sha256": sha256_file(model), "size_bytes": model.stat().st_size,
+            "etrecord": str(etrecord) if etrecord.is_file() else None,
+            "export": export, "export_json": str(export_json) if export_json else None}
+
+
+def experiment_entry(experiment: dict, runner: ResolvedRunner) -> dict:
+    entry = {"name": experiment["name"], "runner": experiment["runner"], "runner_kind": runner.kind,
+             "runner_path": str(runner.binary) if runner.binary else " ".join(runner.command_prefix),
+             "build_info": runner.build_info, "mode": experiment["mode"], "runs": experiment["runs"],
+             "warmup": experiment["warmup"], "threads": list(experiment["threads"]),
+             "sme2": experiment["sme2"], "emulated": runner.emulated, "target": runner.target,
+             "status": "pending", "results": []}
+    if experiment.get("cpu") is not None:
+        entry["cpu"] = experiment["cpu"]
+    for threads in experiment["threads"]:
+        entry["results"].append(pending_result(experiment, threads))
+    return entry
+
+
+def pending_result(experiment: dict, threads: int) -> dict:
+    name = experiment["name"]
+    rel = Path(name) / f"t{threads}"
+    return {"threads": threads, "status": "pending",
+            "etdump": str(rel / run_layout.ETDUMP_NAME), "log": str(rel / run_layout.LOG_NAME),
+            "kernel_trace": str(rel / run_layout.KERNEL_TRACE_NAME) if experiment["mode"] == "xnntrace" else None,
+            "iterations_ms": [], "wall_seconds": None, "returncode": None, "error": None,
+            "started_at": None, "finished_at": None}
+
+
+def parse_iterations(log_text: str) -> list[float]:
+    """Every ``Iteration i of N: X ms`` line, in order (warm-up included)."""
+    return [float(m.group(3)) for m in ITERATION_RE.finditer(log_text)]
+
+
+def refresh_statuses(manifest: dict) -> None:
+    """Experiment status from its results: ok only when all are ok."""
+    for exp in manifest["experiments"]:
+        states = {r["status"] for r in exp["results"]}
+        for state in ("interrupted", "failed", "pending"):
+            if state in states:
+                exp["status"] = state
+                break
+        else:
+            exp["status"] = "ok"
+
+
+def failed_results(manifest: dict) -> list[tuple[str, dict]]:
+    return [(e["name"], r) for e in manifest["experiments"] for r in e["results"] if r["status"] != "ok"]
+
+
+def save(run_dir: Path, manifest: dict) -> None:
+    refresh_statuses(manifest)
+    write_json_atomic(run_layout.manifest_path(run_dir), manifest)
+
+
+def load(run_dir: Path) -> dict:
+    path = run_layout.manifest_path(run_dir)
+    if not path.is_file():
+        raise UserError(f"not a run directory (no manifest.json): {run_dir}",
+                        "pass a folder under out/runs/ that an earlier pipeline run created")
+    try:
+        manifest = read_json(path)
+    except ValueError as exc:
+        raise UserError(f"unreadable manifest {display_path(path)}: {exc}",
+                        "resume only runs whose manifest.json is intact; start a new run instead") from None
+    if manifest.get("schema") != run_layout.SCHEMA_VERSION:
+        raise UserError(f"{display_path(path)} has manifest schema {manifest.get('schema')!r}, "
+                        f"this kit writes {run_layout.SCHEMA_VERSION}", "start a new run instead of --resume")
+    return manifest
+
+
+def check_output_root(root: Path) -> None:
+    """Fail before running anything when the output root cannot hold a run directory."""
+    probe_base = root
+    while not probe_base.exists() and probe_base != probe_base.parent:
+        probe_base = probe_base.parent
+    if not probe_base.is_dir():
+        raise UserError(f"output root is not writable: {root} ({probe_base} is not a folder)",
+                        "set \"output_root\" in the config to a writable folder, e.g. out/runs")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write-probe-", dir=root)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise UserError(f"output root is not writable: {root} ({exc.strerror or exc})",
+                        "set \"output_root\" in the config to a writable folder, e.g. out/runs") from None
+
+
+def create_run_dir(root: Path, label: str = "") -> tuple[str, Path]:
+    """A brand-new run folder; never reuses one, even for two runs in the same second."""
+    base = run_layout.new_run_id(label=label)
+    for attempt in range(1000):
+        run_id = base if attempt == 0 else f"{base}-{attempt + 1}"
+        path = root / run_id
+        try:
+            path.mkdir(parents=True, exist_ok=False)
+        except FileExistsError:
+            continue
+        return run_id, path
+    raise UserError(f"could not create a new run folder under {root}", "remove stale test folders from it")

@@ -1,0 +1,137 @@
+"""Run the aarch64 wheel runner under ``qemu-aarch64`` to watch XNNPACK switch to SME kernels.
+
+Why: most readers have no SME2 hardware. QEMU's user-mode emulator runs the aarch64
+wheel runner on any Linux x86_64 machine, and its ``-cpu`` option decides which
+features the program sees: ``-cpu max`` includes SME (and SME2 once a QEMU release
+emulates it), ``-cpu max,sme=off`` hides SME. XNNPACK picks its kernels from those
+features at start, so the operator names in the ETDump change
+(``Convolution (NHWC, PF32) IGEMM`` against ``Convolution (NHWC, F32) IGEMM``). That
+dispatch evidence is real; the timings are not (emulation is tens of times slower and
+not proportional to hardware), so every result is marked ``emulated``.
+
+The features recorded for an experiment are probed *inside* the emulator: the runner
+started with ``--cpu_features`` prints the hwcaps the emulated kernel ABI hands it
+(``getauxval``), the same source XNNPACK's cpuinfo reads. Nothing is assumed from the
+CPU string, so a newer QEMU that exposes SME2 shows up without code changes.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from sme2prof.errors import UserError
+from sme2prof.fileio import read_json
+from sme2prof.host_info import features_from_hwcaps
+from sme2prof.runners.registry import DEFAULT_EMULATED, EMULATED_RUNNERS
+from sme2prof.runners.spec import BUILD_INFO_NAME, ResolvedRunner
+from sme2prof.runners.wheel_build import INSTALL_FIX, find_wheel_runner
+
+EMULATED_KIND = DEFAULT_EMULATED
+EMULATED_PLATFORM = EMULATED_RUNNERS[DEFAULT_EMULATED].platform
+DEFAULT_CPU = "max"
+QEMU = "qemu-aarch64"
+# Where Debian/Ubuntu's cross packages put the aarch64 loader, libc and libstdc++.
+SYSROOT_CANDIDATES = (Path("/usr/aarch64-linux-gnu"),)
+PROBE_TIMEOUT_S = 60
+_CPU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.,=+-]*$")
+
+
+def resolve_emulated_runner(experiment: dict) -> ResolvedRunner:
+    """The aarch64 wheel runner behind ``qemu-aarch64 -cpu <experiment["cpu"]>``."""
+    cpu = str(experiment.get("cpu") or DEFAULT_CPU)
+    prefix, build_info = _command_prefix(cpu)
+    target = probe_emulated_cpu(cpu, prefix)
+    binary = Path(prefix[-1])
+    return ResolvedRunner(name=str(experiment.get("runner", EMULATED_KIND)), kind=EMULATED_KIND,
+                          command_prefix=prefix, build_info=build_info, binary=binary,
+                          logs_kernels=False, target=target, emulated=True)
+
+
+def probe_emulated_cpu(cpu: str, prefix: list[str] | None = None) -> dict:
+    """Features of the emulated CPU ``cpu`` as a program inside the emulator sees them.
+
+    Returns ``{"emulator", "qemu_version", "cpu", "cpu_features": {sme, sme2, sve, ...},
+    "cpu_features_source", "hwcap", "hwcap2", "runner_cpu_features"}``; the
+    ``cpu_features`` keys are the manifest's host keys, so host and target compare.
+    ``prefix`` is the already-built emulator command line (saves a second runner lookup).
+    """
+    if prefix is None:
+        prefix, _ = _command_prefix(cpu)
+    try:
+        result = subprocess.run(prefix + ["--cpu_features"], capture_output=True, text=True,
+                                timeout=PROBE_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise UserError(f"{QEMU} -cpu {cpu} did not answer within {PROBE_TIMEOUT_S} s",
+                        "check that qemu-aarch64 runs: qemu-aarch64 --version") from None
+    if result.returncode != 0:
+        detail = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        raise UserError(f"{QEMU} could not start the runner with -cpu {cpu!r}: {detail}",
+                        "use a CPU model qemu-aarch64 knows, for example \"max\" or \"max,sme=off\" "
+                        "(list them: qemu-aarch64 -cpu help)")
+    parsed = parse_probe_output(result.stdout)
+    if parsed is None:
+        raise UserError(f"the emulated runner printed no hwcaps line for -cpu {cpu!r}",
+                        "rebuild it: bash scripts/build_runners.sh --wheel --platform linux-aarch64")
+    hwcap, hwcap2, line = parsed
+    return {
+        "emulator": QEMU, "qemu_version": qemu_version(prefix[0]), "cpu": cpu,
+        "platform": EMULATED_PLATFORM,
+        "cpu_features": features_from_hwcaps(hwcap, hwcap2),
+        "cpu_features_source": f"getauxval(AT_HWCAP, AT_HWCAP2) inside {QEMU} -cpu {cpu}",
+        "hwcap": hex(hwcap), "hwcap2": hex(hwcap2), "runner_cpu_features": line,
+    }
+
+
+def parse_probe_output(text: str) -> tuple[int, int, dict[str, bool]] | None:
+    """``(hwcap, hwcap2, {name: bool})`` from the runner's ``hwcaps:``/``cpu_features:`` lines."""
+    caps = re.search(r"^hwcaps: hwcap=0x([0-9a-fA-F]+) hwcap2=0x([0-9a-fA-F]+)\s*$", text, re.M)
+    if caps is None:
+        return None
+    features: dict[str, bool] = {}
+    line = re.search(r"^cpu_features:(.*)$", text, re.M)
+    for pair in (line.group(1).split() if line else []):
+        name, _, value = pair.partition("=")
+        if value in ("0", "1"):
+            features[name] = value == "1"
+    return int(caps.group(1), 16), int(caps.group(2), 16), features
+
+
+def qemu_version(qemu: str | None = None) -> str:
+    qemu = qemu or _qemu()
+    out = subprocess.run([qemu, "--version"], capture_output=True, text=True).stdout
+    match = re.search(r"version (\S+)", out)
+    return match.group(1) if match else out.strip()
+
+
+def _command_prefix(cpu: str) -> tuple[list[str], dict]:
+    if not _CPU_RE.match(cpu):
+        raise UserError(f"invalid emulated cpu {cpu!r}",
+                        "use a qemu-aarch64 CPU model with options, for example \"max\" or \"max,sme=off\"")
+    qemu = _qemu()
+    sysroot = _sysroot()
+    binary = find_wheel_runner(EMULATED_PLATFORM)
+    info_path = binary.parent / BUILD_INFO_NAME
+    info = read_json(info_path) if info_path.is_file() else {}
+    lib_dir = info.get("executorch_lib_dir")
+    if not lib_dir or not Path(lib_dir).is_dir():
+        raise UserError(f"the aarch64 ExecuTorch libraries the runner was built against are missing ({lib_dir})",
+                        "bash scripts/build_runners.sh --wheel --platform linux-aarch64")
+    prefix = [qemu, "-cpu", cpu, "-L", str(sysroot), "-E", f"LD_LIBRARY_PATH={lib_dir}", str(binary)]
+    return prefix, info
+
+
+def _qemu() -> str:
+    qemu = shutil.which(QEMU)
+    if qemu is None:
+        raise UserError(f"{QEMU} is not installed (needed for the emulated aarch64 runner)", INSTALL_FIX)
+    return qemu
+
+
+def _sysroot() -> Path:
+    for candidate in SYSROOT_CANDIDATES:
+        if (candidate / "lib" / "ld-linux-aarch64.so.1").exists():
+            return candidate
+    raise UserError("no aarch64 sysroot found (/usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1)",
+                    INSTALL_FIX)
