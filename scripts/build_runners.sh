@@ -5,13 +5,5 @@
 set -euo pipefail
 
 scripts="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-if [[ -n "${SME2PROF_PYTHON:-}" ]]; then
-  python="$SME2PROF_PYTHON"
-elif [[ -x "$scripts/../.venv/bin/python" ]]; then
-  python="$scripts/../.venv/bin/python"
-elif ! python="$(command -v python3)"; then
-  echo "error: no Python found (.venv or python3)" >&2
-  echo "  fix: bash scripts/setup_repo.sh   # creates .venv" >&2
-  exit 2
-fi
-exec "$python" "$scripts/build_runners.py" "$@"
+source "$scripts/kit_python.sh"
+exec_with_kit_python "$scripts/build_runners.py" "$@"
