@@ -48,5 +48,5 @@ if [[ -z "$python" ]]; then
   echo "  fix: install Python 3.12 (macOS: brew install python@3.12; Debian/Ubuntu: sudo apt-get install python3) or pass --python PATH" >&2
   exit 1
 fi
-export SME2PROF_SETUP_STARTED="${SME2PROF_SETUP_STARTED:-${EPOCHREALTIME:-}}"  # to report the time waited
+export SME2PROF_SETUP_STARTED="${EPOCHREALTIME:-}"  # bash 5: the set-up reports the time waited
 exec "$python" "$scripts/setup_environment.py" "$@"

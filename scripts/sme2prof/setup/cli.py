@@ -220,16 +220,15 @@ def set_up(spec: environment.EnvironmentSpec, venv: environment.Venv, venv_usabl
         return EXIT_NOT_READY
 
     print(f"== python environment: {venv.path}")
-    reason = "--force" if args.force else environment.reinstall_reason(spec, venv) if venv_usable else None
-    if venv_usable and reason is None:
+    if not venv_usable:
+        environment.prepare_venv(spec, venv, runner)
+        environment.install(spec, venv, runner)
+    elif reason := "--force" if args.force else environment.reinstall_reason(spec, venv):
+        print(f"  reinstalling: {reason}")
+        environment.install(spec, venv, runner)
+    else:
         print(f"  up to date ({display_path(spec.requirements)} unchanged since the last set-up, "
               "every pin installed)")
-    else:
-        if venv_usable:
-            print(f"  reinstalling: {reason}")
-        else:
-            environment.prepare_venv(spec, venv, runner)
-        environment.install(spec, venv, runner)
     if venv_usable or not args.dry_run:
         print("== versions")
         environment.print_versions(spec, venv)

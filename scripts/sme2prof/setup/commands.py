@@ -1,4 +1,5 @@
-"""Run the commands that change the machine, or only show them (``--dry-run``).
+"""Run the commands that change the machine, or only show them (``--dry-run``), and the
+set-up's "not ready" error.
 
 Why one runner: the set-up's dry run must print exactly what a real run would do, so
 both go through the same call: ``+ cmd`` then the command, or ``[dry-run] cmd`` alone.
