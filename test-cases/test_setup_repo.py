@@ -208,6 +208,19 @@ def test_install_then_rerun_with_nothing_changed_takes_about_a_second(venv_seein
     assert elapsed < 5, f"no-change re-run took {elapsed:.1f} s"
 
 
+def test_a_failed_clone_is_one_error_with_the_fix_and_leaves_nothing(venv_seeing_ours, tmp_path):
+    """The real clone path with an unreachable remote (as GitHub is from a closed network)."""
+    dest = tmp_path / "executorch"
+    result = run_setup("--with-executorch", "--dest", str(dest), venv=venv_seeing_ours, timeout=600,
+                       env={"SME2PROF_EXECUTORCH_URL": str(tmp_path / "no-such-remote.git")})
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"+ git clone --depth 1 --branch v1.5.1 {tmp_path}/no-such-remote.git {dest}" in result.stdout
+    assert result.stderr.rstrip().endswith("error: cloning v1.5.1 failed (the lines above say why)\n"
+                                           "  fix: check that github.com is reachable (or set "
+                                           "SME2PROF_EXECUTORCH_URL to a mirror), then rerun")
+    assert not dest.exists()
+
+
 def test_changed_requirements_or_a_changed_pin_trigger_a_reinstall(venv_seeing_ours, tmp_path):
     """A stale stamp (requirements edited since), or a pin the venv does not have, makes
     the set-up install again (dry run); a working venv is reused, not recreated."""

@@ -227,8 +227,7 @@ def set_up(spec: environment.EnvironmentSpec, venv: environment.Venv, venv_usabl
         print(f"  reinstalling: {reason}")
         environment.install(spec, venv, runner)
     else:
-        print(f"  up to date ({display_path(spec.requirements)} unchanged since the last set-up, "
-              "every pin installed)")
+        print(f"  up to date ({display_path(spec.requirements)} unchanged since the last set-up)")
     if venv_usable or not args.dry_run:
         print("== versions")
         environment.print_versions(spec, venv)
