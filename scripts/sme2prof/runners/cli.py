@@ -6,7 +6,6 @@ so ``--dry-run`` prints exactly the commands a real build would run.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -14,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from sme2prof.errors import UserError
+from sme2prof.errors import OptionParser, UserError, print_json, print_user_error
 from sme2prof.paths import OUT_DIR, RUNNERS_DIR, display_path, resolve_repo_path
 from sme2prof.runners.registry import PLATFORMS, VARIANTS, variant_help
 from sme2prof.runners.source_build import (DEFAULT_ANDROID_PLATFORM, BuildEnvironment, RunnerBuildPlan,
@@ -37,7 +36,7 @@ def _csv(text: str) -> list[str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OptionParser(
         prog="build_runners.sh", description="Build ExecuTorch executor_runner variants "
         "(SME2 on/off, with or without XNNPACK kernel logging) from a source checkout.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -57,7 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="parallel compile jobs (default: CPU count)")
     parser.add_argument("--dry-run", action="store_true",
                         help="print every cmake command and the build_info.json it would write")
-    parser.add_argument("--json", action="store_true", help="with --dry-run: print the plan as JSON")
+    parser.add_argument("--json", action="store_true",
+                        help="stdout gets one JSON object: the plan (with --dry-run), what was built, "
+                             "or the error")
     parser.add_argument("--clean", action="store_true", help="delete the build tree first")
     parser.add_argument("--out-dir", default=str(RUNNERS_DIR),
                         help="where runner folders go (default: out/runners)")
@@ -106,11 +107,25 @@ def make_environment(args: argparse.Namespace, host: str) -> BuildEnvironment:
         compiler_launcher=compiler_launcher(args.ccache))
 
 
+EXIT_NOT_READY = 1
+
+
+def missing_prerequisites(checks: list[dict]) -> UserError | None:
+    """A dry run is the check before a build: a missing prerequisite makes it fail (exit 1)."""
+    missing = [c for c in checks if not c["ok"]]
+    if not missing:
+        return None
+    return UserError(f"{len(missing)} prerequisite(s) missing for this build: "
+                     + "; ".join(f"{c['check']} ({c['detail']})" for c in missing),
+                     missing[0]["fix"] or "see the prerequisite lines above")
+
+
 def print_dry_run(plans: list[RunnerBuildPlan], checks: list[dict], as_json: bool) -> None:
     if as_json:
         data = {"plans": [{**p.as_json(), "build_info": build_info_skeleton(p)} for p in plans],
                 "prerequisites": checks}
-        print(json.dumps(data, indent=2))
+        missing = missing_prerequisites(checks)
+        print_json({**data, **({"error": missing.message, "fix": missing.fix} if missing else {})})
         return
     for plan in plans:
         variant = plan.variant
@@ -136,6 +151,8 @@ def run_wheel(args: argparse.Namespace) -> int:
     platform = args.platform[0] if args.platform else None
     path = build_wheel_runner(platform, args.jobs, args.dry_run)
     print(path)
+    if args.json:
+        print_json({"wheel_runner": str(path), "dry_run": args.dry_run})
     return 0
 
 
@@ -160,8 +177,12 @@ def build_runners_main(argv: Sequence[str] | None = None) -> int:
         platforms = args.platform or default_platforms(host, args.android_ndk)
         plans = plan_builds(platforms, args.variants, executorch_dir, env, args.jobs)
     if args.dry_run:
-        print_dry_run(plans, build_run.report_prerequisites(plans, env), args.json)
-        return 0
+        checks = build_run.report_prerequisites(plans, env)
+        print_dry_run(plans, checks, args.json)
+        missing = missing_prerequisites(checks)
+        if missing is not None and not args.json:
+            print_user_error(missing)
+        return 0 if missing is None else EXIT_NOT_READY
     print(f"checking prerequisites for {len(plans)} runner(s)")
     build_run.require_prerequisites(plans, env)
     started = time.monotonic()
@@ -176,6 +197,9 @@ def build_runners_main(argv: Sequence[str] | None = None) -> int:
     for plan, info in built:
         print(f"  {display_path(plan.runner_dir)}/  ({info['build_seconds']} s, "
               f"compiler {(info['compiler'] or {}).get('id')} {(info['compiler'] or {}).get('version')})")
+    if args.json:
+        print_json({"built": [{"runner": plan.name, "runner_dir": str(plan.runner_dir),
+                               "build_seconds": info["build_seconds"]} for plan, info in built]})
     return 0
 
 

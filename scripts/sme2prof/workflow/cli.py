@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Sequence
 
+from sme2prof.errors import OptionParser
 from sme2prof.workflow.quick_test import run_quick_test
 
 QUICK_TEST_EPILOG = """example:
@@ -17,7 +18,7 @@ parse every ETDump with executorch.devtools.Inspector, write the analysis report
 
 
 def _quick_test_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="run_quick_test.py", epilog=QUICK_TEST_EPILOG,
+    parser = OptionParser(prog="run_quick_test.py", epilog=QUICK_TEST_EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      description="Export toy_cnn, profile it on this host, check outputs.")
     parser.add_argument("--out-dir", type=Path, default=None,
