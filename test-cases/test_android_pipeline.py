@@ -67,7 +67,7 @@ def test_profile_on_the_phone(phone: dict) -> None:
         assert result["status"] == "ok" and len(result["iterations_ms"]) == 4
         assert "--model_path /data/local/tmp/sme2prof/" in (run_dir / result["log"]).read_text()
         frame = Inspector(etdump_path=str(run_dir / result["etdump"]),
-                          etrecord=manifest["model"]["etrecord"]).to_dataframe()
+                          etrecord=str(run_dir / manifest["model"]["etrecord"])).to_dataframe()
         assert frame[frame.is_delegated_op].event_name.str.startswith("Convolution").any()
 
 

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Callable
 
 from sme2prof.pipeline import run_layout
-from sme2prof.errors import UserError
+from sme2prof.errors import UserError, print_json
+from sme2prof.fileio import ensure_writable_dir
 from sme2prof.paths import OUT_DIR, SCRIPTS_DIR, display_path
 from sme2prof.runners.spec import ResolvedRunner
 
@@ -31,7 +32,7 @@ def run_quick_test(args: argparse.Namespace) -> int:
     """Every check in order; stops at the first that fails."""
     started = time.perf_counter()
     out_dir = args.out_dir or OUT_DIR / "quick-test" / run_layout.new_run_id()
-    out_dir.mkdir(parents=True, exist_ok=True)
+    ensure_writable_dir(out_dir, "--out-dir")
     checks: list[dict] = []
 
     def step(name: str, fn: Callable[[], str]) -> None:
@@ -124,7 +125,7 @@ def _inspect(state: dict) -> str:
     for exp in manifest["experiments"]:
         for result in exp["results"]:
             frame = Inspector(etdump_path=str(run_dir / result["etdump"]),
-                              etrecord=manifest["model"]["etrecord"]).to_dataframe()
+                              etrecord=str(run_dir / manifest["model"]["etrecord"])).to_dataframe()
             rows = frame[(frame.event_block_name == "Execute") & frame.is_delegated_op]
             if rows.empty:
                 raise CheckFailed(f"{result['etdump']}: no XNNPACK operator rows in the ETDump")
@@ -150,7 +151,12 @@ def _analyze(state: dict) -> str:
 def _finish(as_json: bool, checks: list[dict], started: float, ok: bool, report: str | None = None) -> None:
     seconds = time.perf_counter() - started
     if as_json:
-        print(json.dumps({"ok": ok, "seconds": round(seconds, 1), "checks": checks, "report": report}, indent=2))
+        failed = next((c for c in checks if not c["ok"]), None)
+        result = {"ok": ok, "seconds": round(seconds, 1), "checks": checks, "report": report}
+        if failed:
+            result.update(error=f"quick test check '{failed['check']}' failed: {failed['detail'].splitlines()[0]}",
+                          fix="see the check's detail (and stderr); fix it, then run the quick test again")
+        print_json(result)
     elif ok:
         print(f"quick test passed in {seconds:.0f} s; report: {report}")
     else:
