@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sme2prof.errors import UserError
+from sme2prof.export.pte_check import check_pte
 from sme2prof.fileio import TextFileError, parse_json_text, read_text_file
 from sme2prof.paths import RUNS_DIR, resolve_repo_path
 from sme2prof.runners.registry import EMULATED_RUNNERS
@@ -270,6 +271,8 @@ def output_root(config: Config) -> Path:
 def check_model_file(config: Config) -> Path:
     """The model file must exist before anything runs; the fix says how to make it."""
     path = model_path(config)
+    if path.is_dir():
+        check_pte(path)               # "is a folder, not a .pte file"
     if not path.is_file():
         stem = path.stem
         model, _, dtype = stem.rpartition("_")

@@ -82,11 +82,13 @@ class RunLock:
         for _ in range(5):              # another process may unlink the file between open and lock
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
             try:
-                if not self._lock(fd):
-                    continue
+                locked = self._lock(fd)
             except BaseException:
                 os.close(fd)
                 raise
+            if not locked:
+                os.close(fd)
+                continue
             self.fd = fd
             previous = _read_owner(fd)
             if previous:
@@ -105,27 +107,21 @@ class RunLock:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                owner = _read_owner(fd)
-                os.close(fd)
-                raise self._busy(owner) from None
+                raise self._busy(_read_owner(fd)) from None
             except OSError as exc:
                 if exc.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS):
                     raise
                 return self._lock_by_pid(fd)
         else:
             return self._lock_by_pid(fd)
-        try:
-            same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+        try:                             # False: the owner released (and unlinked) it meanwhile
+            return os.fstat(fd).st_ino == os.stat(self.path).st_ino
         except FileNotFoundError:
-            same = False
-        if not same:                     # the owner released (and unlinked) it meanwhile
-            os.close(fd)
-        return same
+            return False
 
     def _lock_by_pid(self, fd: int) -> bool:
         owner = _read_owner(fd)
         if owner and (_pid_alive(owner, owner.get("pid")) or _pid_alive(owner, (owner.get("child") or {}).get("pid"))):
-            os.close(fd)
             raise self._busy(owner)
         return True
 
