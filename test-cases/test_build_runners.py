@@ -86,14 +86,9 @@ def kleidiai(tmp_path: Path) -> Path:
 
 
 def dry_run_json(capsys, monkeypatch, host: str, *args: str, ccache: str = "off") -> dict:
-    """The plan as JSON; the exit code says whether every prerequisite is there (here the
-    ExecuTorch checkouts are not: a dry run then fails with the missing ones, exit 1)."""
     monkeypatch.setattr(build_cli, "buildable_host", lambda: host)
-    code = build_cli.build_runners_main([*args, "--ccache", ccache, "--dry-run", "--json"])
-    data = json.loads(capsys.readouterr().out)
-    missing = [c for c in data["prerequisites"] if not c["ok"]]
-    assert code == (1 if missing else 0) and bool(data.get("error")) == bool(missing), data.get("error")
-    return data
+    assert build_cli.build_runners_main([*args, "--ccache", ccache, "--dry-run", "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
@@ -102,6 +97,7 @@ def test_dry_run_plan_is_exact(platform, variant, tmp_path, fake_ndk, kleidiai, 
                                monkeypatch):
     runners_dir, build_root = tmp_path / "runners", tmp_path / "builds"
     et_dir = tmp_path / "executorch"
+    et_dir.mkdir()                   # named with --executorch-dir, so it must exist (not be a checkout)
     args = ["--platform", platform, "--variants", variant, "--jobs", "3",
             "--executorch-dir", str(et_dir), "--out-dir", str(runners_dir),
             "--build-root", str(build_root), "--android-ndk", str(fake_ndk),
@@ -148,6 +144,7 @@ def test_dry_run_plan_is_exact(platform, variant, tmp_path, fake_ndk, kleidiai, 
 def test_script_dry_run_prints_the_exact_commands(tmp_path):
     """What a user sees: two cmake lines per runner, shell-quoted, nothing built."""
     env_python = sys.executable
+    (tmp_path / "executorch").mkdir()
     proc = subprocess.run(
         ["bash", str(SCRIPT), "--platform", "linux-x86_64", "--variants", "sme2-off-xnntrace",
          "--jobs", "2", "--executorch-dir", str(tmp_path / "executorch"),
@@ -157,7 +154,7 @@ def test_script_dry_run_prints_the_exact_commands(tmp_path):
         cwd=tmp_path)
     if proc.returncode == 2 and "not one of the platforms" in proc.stderr:
         pytest.skip("host is not linux-x86_64")
-    assert proc.returncode == 1, "a dry run with a prerequisite missing must fail: " + proc.stderr
+    assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     build_dir = tmp_path / "b" / "linux-x86_64-sme2-off-xnntrace"
     assert lines[1] == (
@@ -171,9 +168,6 @@ def test_script_dry_run_prints_the_exact_commands(tmp_path):
     assert lines[2] == f"cmake --build {build_dir} --target executor_runner -j 2"
     assert "# prerequisite MISSING ExecuTorch checkout" in proc.stdout
     assert "setup_repo.sh --with-executorch" in proc.stdout
-    error, fix = proc.stderr.splitlines()[-2:]
-    assert error.startswith("error: ") and "ExecuTorch checkout (no ExecuTorch checkout at" in error
-    assert fix.startswith("  fix: ") and "setup_repo.sh --with-executorch" in fix
     assert not (tmp_path / "runners").exists()
 
 

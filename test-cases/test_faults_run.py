@@ -188,9 +188,16 @@ def test_stale_lock_of_a_dead_process_is_taken_over(tmp_path: Path) -> None:
     assert "a t1 was ok, but ETDump not found" in done.stdout, "a deleted ETDump is measured again"
     assert not (run_dir / ".lock").exists()
 
+    from sme2prof.pipeline.lock import RunLock
+    with RunLock(run_dir, "test"):       # a live owner: the analysis may not write <run>/analysis/
+        busy = run_script("analyze_results.py", str(run_dir), "--no-charts")
+    assert busy.returncode == 2 and f"is in use by another process (pid {os.getpid()} on" in busy.stderr
+    assert not (run_dir / "analysis").exists()
+
 
 def test_closed_stdout_interrupts_the_run(tmp_path: Path) -> None:
-    config = write_config(tmp_path, toy_cnn_pte(), [experiment("first", "wheel"), experiment("slow", "pybind")])
+    """head exits after two lines; the pipeline's next line finds the pipe closed and stops the run."""
+    config = write_config(tmp_path, toy_cnn_pte(), [experiment("first", "wheel"), experiment("second", "wheel")])
     command = f'"{sys.executable}" "{SCRIPTS_DIR / "mac_pipeline.py"}" --config "{config}" --no-analyze | head -2'
     proc = subprocess.run(["bash", "-o", "pipefail", "-c", command], capture_output=True, text=True, timeout=600)
     assert proc.returncode == EXIT_BROKEN_PIPE, proc.stderr
@@ -264,6 +271,18 @@ def test_model_overwritten_in_place_stops_the_run(tmp_path: Path) -> None:
     assert a["status"] == "ok" and b["status"] == "ok", "results measured before the change are kept"
     assert c["status"] == "interrupted" and c["error"] == "not run: the model file changed"
     assert manifest(run_dir)["status"] == "failed"
+
+
+def test_resume_uses_the_runs_own_model_when_the_export_is_gone(tmp_path: Path) -> None:
+    model = own_export(tmp_path, toy_cnn_pte())
+    config = write_config(tmp_path, model, [experiment("a", "wheel"), experiment("b", "wheel")])
+    assert run_script("mac_pipeline.py", "--config", str(config), "--no-analyze").returncode == 0
+    run_dir = run_dir_in(tmp_path)
+    shutil.rmtree(model.parent)
+    (run_dir / "b" / "t1" / "etdump.etdp").unlink()
+    done = resume(run_dir, "--no-analyze")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert _model_paths_used(run_dir) == {str(run_dir / "model" / model.name)}
 
 
 def test_analysis_of_an_old_run_uses_its_own_etrecord(tmp_path: Path) -> None:

@@ -81,11 +81,13 @@ def test_bad_input_is_one_json_object(script: str) -> None:
 
 
 def test_build_runners_shell_script_keeps_the_contract(tmp_path: Path) -> None:
+    """A checkout named with --executorch-dir that does not exist is a typo: refused, even in a dry run."""
     proc = subprocess.run(["bash", str(SCRIPTS_DIR / "build_runners.sh"), "--executorch-dir",
                            str(tmp_path / "nope"), "--dry-run", "--json"],
                           capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", "SME2PROF_PYTHON": sys.executable})
-    data = assert_failure_object(proc, code=1)
-    assert "ExecuTorch checkout" in data["error"] and data["plans"], "the plan is still there"
+    data = assert_failure_object(proc)
+    assert f"--executorch-dir {tmp_path / 'nope'} does not exist" in data["error"]
+    assert "setup_repo.sh --with-executorch" in data["fix"]
 
 
 def test_success_is_one_json_object_with_exit_code_0() -> None:

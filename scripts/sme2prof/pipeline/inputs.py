@@ -111,8 +111,13 @@ def run_model(run_dir: Path, model_block: dict) -> Path | None:
     return Path(run_dir) / rel if isinstance(rel, str) and rel else None
 
 
-def check_unchanged(model: Path, sha256: str, run_dir: Path) -> None:
-    """Before a runner starts: the model must still be the one the run started with."""
+def check_unchanged(model: Path, sha256: str | None, run_dir: Path) -> None:
+    """Before a runner starts: the model must still be the one the run started with.
+
+    (A manifest that recorded no hash, edited by hand, cannot be checked: nothing to compare.)
+    """
+    if not sha256:
+        return
     try:
         now = sha256_file(model)
     except OSError as exc:

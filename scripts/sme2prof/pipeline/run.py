@@ -152,17 +152,18 @@ class Plan:
     runners: list[ResolvedRunner]
 
 
-def build_plan(config: Config, config_path: Path, transport: Transport) -> Plan:
+def build_plan(config: Config, config_path: Path, transport: Transport, model: Path | None = None) -> Plan:
     """Everything checked before anything runs: runner platforms, model, runners, guards.
 
     Runner names are checked against the target first: a config for another machine
     is refused with that reason, not with "export the model" or "build the runner".
+    ``model`` (a resumed run's own copy) replaces the config's model path.
     """
     target = transport.describe()
     for experiment in config.experiments:
         transport.check_runner_name(experiment)
         check_variant_platform(experiment, target, display_path(config_path))
-    model = check_model_file(config)
+    model = model or check_model_file(config)
     jobs: list[Job] = []
     runners: list[ResolvedRunner] = []
     for experiment in config.experiments:
@@ -252,13 +253,11 @@ def _resumable(run_dir: Path, transport: Transport, outcome: dict, dry_run: bool
                         f"python {PIPELINE_SCRIPTS.get(stored['pipeline'], 'the script that made it')} "
                         f"--resume {display_path(run_dir)}")
     config = _stored_config(run_dir, stored)
-    plan = build_plan(config, Path(stored.get("config_path") or run_dir), transport)
-    own = inputs.run_model(run_dir, stored.get("model") or {})
-    if own is not None:
-        if not own.is_file():
-            raise UserError(f"run {display_path(run_dir)} has lost its copy of the model ({own.name})",
-                            "the results so far are kept; start a new run with --config")
-        plan.model = own
+    own = inputs.run_model(run_dir, stored.get("model") or {})   # None: a run from before runs kept one
+    if own is not None and not own.is_file():
+        raise UserError(f"run {display_path(run_dir)} has lost its copy of the model ({own.name})",
+                        "the results so far are kept; start a new run with --config")
+    plan = build_plan(config, Path(stored.get("config_path") or run_dir), transport, model=own)
     inputs.check_unchanged(plan.model, (stored.get("model") or {}).get("sha256"), run_dir)
     if dry_run:
         outcome["plan"] = plan_commands(plan, transport, run_dir)
@@ -411,7 +410,7 @@ def _execute(plan: Plan, run_dir: Path, manifest: dict, transport: Transport, an
             print(f"run {manifest['run_id']}: {len(jobs)} runner invocations -> {display_path(run_dir)}", flush=True)
             transport.prepare(plan.runners, plan.model, manifest["run_id"])
         for index, job in enumerate(jobs, 1):
-            inputs.check_unchanged(plan.model, manifest["model"]["sha256"], run_dir)
+            inputs.check_unchanged(plan.model, (manifest.get("model") or {}).get("sha256"), run_dir)
             job.result["status"] = "running"
             job.result["started_at"] = run_layout.utc_now_iso()
             mf.save(run_dir, manifest)

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from sme2prof.errors import OptionParser, UserError, print_json, print_user_error
+from sme2prof.errors import OptionParser, UserError, print_json
 from sme2prof.paths import OUT_DIR, RUNNERS_DIR, display_path, resolve_repo_path
 from sme2prof.runners.registry import PLATFORMS, VARIANTS, variant_help
 from sme2prof.runners.source_build import (DEFAULT_ANDROID_PLATFORM, BuildEnvironment, RunnerBuildPlan,
@@ -27,6 +27,7 @@ EPILOG_EXAMPLES = """examples:
   bash scripts/build_runners.sh --wheel               # the small runner against the pip wheel
 
 """
+DEFAULT_EXECUTORCH_DIR = "executorch"
 EPILOG = (EPILOG_EXAMPLES + "\nvariants (the question each answers):\n" + variant_help()
           + "\n\nRunners land in out/runners/<platform>-<variant>/ with build_info.json.\n")
 
@@ -40,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="build_runners.sh", description="Build ExecuTorch executor_runner variants "
         "(SME2 on/off, with or without XNNPACK kernel logging) from a source checkout.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--executorch-dir", default="executorch",
+    parser.add_argument("--executorch-dir", default=None,
                         help="ExecuTorch checkout (default: executorch/ from "
                              "setup_repo.sh --with-executorch)")
     parser.add_argument("--platform", type=_csv, default=None,
@@ -81,6 +82,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def named_executorch_dir(option: str | None) -> Path:
+    """The checkout to build from. One named with --executorch-dir must exist (a typo is bad
+    input, even in a dry run); the default executorch/ may be missing: a dry run then shows it
+    as a missing prerequisite with the command that clones it."""
+    path = resolve_repo_path(option or DEFAULT_EXECUTORCH_DIR)
+    if option is not None and not path.exists():
+        raise UserError(f"--executorch-dir {option} does not exist ({path})",
+                        "pass the folder of an ExecuTorch checkout, or clone one into executorch/: "
+                        "bash scripts/setup_repo.sh --with-executorch")
+    return path
+
+
 def _host_tool(explicit: str | None, name: str) -> str | None:
     return explicit or shutil.which(name)
 
@@ -107,25 +120,10 @@ def make_environment(args: argparse.Namespace, host: str) -> BuildEnvironment:
         compiler_launcher=compiler_launcher(args.ccache))
 
 
-EXIT_NOT_READY = 1
-
-
-def missing_prerequisites(checks: list[dict]) -> UserError | None:
-    """A dry run is the check before a build: a missing prerequisite makes it fail (exit 1)."""
-    missing = [c for c in checks if not c["ok"]]
-    if not missing:
-        return None
-    return UserError(f"{len(missing)} prerequisite(s) missing for this build: "
-                     + "; ".join(f"{c['check']} ({c['detail']})" for c in missing),
-                     missing[0]["fix"] or "see the prerequisite lines above")
-
-
 def print_dry_run(plans: list[RunnerBuildPlan], checks: list[dict], as_json: bool) -> None:
     if as_json:
-        data = {"plans": [{**p.as_json(), "build_info": build_info_skeleton(p)} for p in plans],
-                "prerequisites": checks}
-        missing = missing_prerequisites(checks)
-        print_json({**data, **({"error": missing.message, "fix": missing.fix} if missing else {})})
+        print_json({"plans": [{**p.as_json(), "build_info": build_info_skeleton(p)} for p in plans],
+                    "prerequisites": checks})
         return
     for plan in plans:
         variant = plan.variant
@@ -165,7 +163,7 @@ def build_runners_main(argv: Sequence[str] | None = None) -> int:
     from sme2prof.runners import build_run  # noqa: PLC0415 - keeps --help fast
     host = buildable_host()
     env = make_environment(args, host or "unsupported-host")
-    executorch_dir = resolve_repo_path(args.executorch_dir)
+    executorch_dir = named_executorch_dir(args.executorch_dir)
     if args.variant:
         if args.platform or args.variants:
             raise UserError("--variant names whole runners; it cannot be combined with "
@@ -177,12 +175,8 @@ def build_runners_main(argv: Sequence[str] | None = None) -> int:
         platforms = args.platform or default_platforms(host, args.android_ndk)
         plans = plan_builds(platforms, args.variants, executorch_dir, env, args.jobs)
     if args.dry_run:
-        checks = build_run.report_prerequisites(plans, env)
-        print_dry_run(plans, checks, args.json)
-        missing = missing_prerequisites(checks)
-        if missing is not None and not args.json:
-            print_user_error(missing)
-        return 0 if missing is None else EXIT_NOT_READY
+        print_dry_run(plans, build_run.report_prerequisites(plans, env), args.json)
+        return 0
     print(f"checking prerequisites for {len(plans)} runner(s)")
     build_run.require_prerequisites(plans, env)
     started = time.monotonic()
