@@ -31,6 +31,28 @@ def test_every_page_is_built_and_nothing_else(built_site: Path):
     assert not [p for p in built if any(k in p for k in ("agentic-kits", "archive", "test-cases"))]
 
 
+def test_test_markers_are_not_shown_to_readers(built_site: Path):
+    from html.parser import HTMLParser
+
+    class Text(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.parts: list[str] = []
+
+        def handle_data(self, data: str) -> None:
+            self.parts.append(data)
+
+    marked_pages = 0
+    for page in built_site.joinpath(PATH_URL).rglob("index.html"):
+        html = page.read_text()
+        marked_pages += 'needs="' in html
+        reader = Text()
+        reader.feed(html)
+        text = "".join(reader.parts)
+        assert "# needs:" not in text and 'needs="' not in text, page
+    assert marked_pages >= 2, "the marked blocks are gone from the pages (expected on 01 and 03)"
+
+
 def test_links_anchors_and_images_resolve(built_site: Path):
     assert checks.link_problems(built_site) == []
 

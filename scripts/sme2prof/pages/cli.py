@@ -65,7 +65,7 @@ def all_problems() -> list[str]:
             problems += [f"{folder}/{p}" for p in checks.bad_file_names(REPO_ROOT / folder)]
     problems += checks.image_problems(PAGES_DIR, IMAGES_DIR) + checks.unfinished_text(PAGES_DIR)
     blocks = [b for page in page_files() for b in page_blocks.page_blocks(page)]
-    problems += page_blocks.unknown_needs(blocks)
+    problems += page_blocks.unknown_needs(blocks) + page_blocks.visible_markers(blocks)
     site = build_site()
     problems += checks.link_problems(site) + checks.stray_pages(site)
     return problems

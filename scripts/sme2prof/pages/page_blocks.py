@@ -1,9 +1,13 @@
 """Find the code blocks on the pages: fenced blocks and ``tabpane`` tabs.
 
 Why: every shell command a page shows is either run by a test or explicitly marked as
-needing something this machine does not have. A marker is a comment line inside the
-block, ``# needs: mac`` (or ``android-device``, ``executorch-source-build``,
-``network-github``), so readers see it too and any Markdown theme renders it as code.
+needing something this machine does not have (``mac``, ``android-device``,
+``executorch-source-build``, ``network-github``). The marker is an attribute of the
+block that Hugo does not show a reader: on a fence, ```` ```bash { needs="mac" } ````
+(the learning-paths theme reads only its own fence attributes, such as
+``command_line``); on a tab, ``{{< tab header="macOS" language="bash" needs="mac" >}}``
+(its tab shortcode reads only the parameters it knows). A ``# needs:`` comment inside
+the code, which every reader would see, is reported as a problem.
 """
 from __future__ import annotations
 
@@ -25,7 +29,8 @@ _FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`]*)$"
 _TAB_OPEN = re.compile(r"\{\{<\s*tab\s+(?P<attrs>[^>]*?)\s*>\}\}")
 _TAB_CLOSE = re.compile(r"\{\{<\s*/tab\s*>\}\}")
 _ATTR = re.compile(r'(\w+)\s*=\s*"([^"]*)"')
-_NEEDS_LINE = re.compile(r"^\s*#\s*needs:\s*(?P<tags>[\w\s,-]+?)\s*$")
+_NEEDS_ATTR = re.compile(r'\bneeds\s*=\s*"(?P<tags>[^"]*)"')
+_VISIBLE_MARKER = re.compile(r"^\s*#\s*needs:", re.MULTILINE)
 
 
 @dataclass
@@ -47,13 +52,10 @@ class CodeBlock:
         return f"{self.page}:{self.line}" + (f" [{self.tab}]" if self.tab else "")
 
 
-def _needs_of(code: str) -> list[str]:
-    tags: list[str] = []
-    for line in code.splitlines():
-        m = _NEEDS_LINE.match(line)
-        if m:
-            tags += [t.strip() for t in m.group("tags").split(",") if t.strip()]
-    return tags
+def _needs_of(attributes: str) -> list[str]:
+    """The tags of a ``needs="..."`` attribute (fence info string or tab parameters)."""
+    m = _NEEDS_ATTR.search(attributes)
+    return [t.strip() for t in m.group("tags").split(",") if t.strip()] if m else []
 
 
 def blocks_of_text(page: str, body: str, first_line: int = 1) -> list[CodeBlock]:
@@ -72,7 +74,8 @@ def blocks_of_text(page: str, body: str, first_line: int = 1) -> list[CodeBlock]
                 j += 1
             code = textwrap.dedent("\n".join(lines[i + 1:j]))
             lang = (fence.group("info").split() or ["text"])[0].lower()
-            blocks.append(CodeBlock(page, first_line + i, lang, code))
+            blocks.append(CodeBlock(page, first_line + i, lang, code,
+                                    needs=_needs_of(fence.group("info"))))
             i = j + 1
             continue
         if tab:
@@ -88,12 +91,11 @@ def blocks_of_text(page: str, body: str, first_line: int = 1) -> list[CodeBlock]
                 inner[-1] = _TAB_CLOSE.split(inner[-1])[0]
             code = textwrap.dedent("\n".join(inner)).strip("\n")
             blocks.append(CodeBlock(page, first_line + i, attrs.get("language", "text").lower(),
-                                    code, tab=attrs.get("header", "")))
+                                    code, tab=attrs.get("header", ""),
+                                    needs=_needs_of(tab.group("attrs"))))
             i = j + 1
             continue
         i += 1
-    for block in blocks:
-        block.needs = _needs_of(block.code)
     return blocks
 
 
@@ -105,5 +107,12 @@ def page_blocks(path: Path) -> list[CodeBlock]:
 
 def unknown_needs(blocks: list[CodeBlock]) -> list[str]:
     """Markers that name something other than the known needs (a typo would hide a block)."""
-    return [f"{b.where}: unknown '# needs: {t}' (known: {', '.join(NEEDS)})"
+    return [f"{b.where}: unknown needs=\"{t}\" (known: {', '.join(NEEDS)})"
             for b in blocks for t in b.needs if t not in NEEDS]
+
+
+def visible_markers(blocks: list[CodeBlock]) -> list[str]:
+    """Blocks that carry a ``# needs:`` line in their code, which every reader would see."""
+    return [f"{b.where}: a '# needs:' line shows on the page; mark the block with "
+            + ('needs="..." in its tab shortcode' if b.tab else '{ needs="..." } after the fence language')
+            for b in blocks if _VISIBLE_MARKER.search(b.code)]
