@@ -11,7 +11,7 @@ from typing import Sequence
 from sme2prof.errors import UserError
 from sme2prof.fileio import write_text_atomic
 from sme2prof.paths import REPO_ROOT, display_path
-from sme2prof.pages import (archive, bundle, checks, frontmatter, hugo, page_blocks, page_commands, screenshots,
+from sme2prof.pages import (archive, authors, bundle, checks, frontmatter, hugo, page_blocks, page_commands, screenshots,
                stack_diagram, web_images)
 from sme2prof.pages.layout import (ARCHIVE_DIR, BUNDLE_OUT, CATEGORY, HUGO_CONFIG, IMAGES_DIR, KIT_DIRS,
                      PAGES_DIR, PATH_REL, REVIEW_OUT, SITE_OUT, content_pages, page_files)
@@ -51,15 +51,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def build_site() -> Path:
     started = time.monotonic()
-    hugo.build(REPO_ROOT, HUGO_CONFIG, SITE_OUT)
+    hugo.build(REPO_ROOT, HUGO_CONFIG, SITE_OUT, preview_params())
     pages = len(list(SITE_OUT.rglob("*.html")))
     print(f"built {pages} pages into {display_path(SITE_OUT)}/ in {time.monotonic() - started:.1f} s")
     return SITE_OUT
 
 
+def preview_params() -> dict[str, str]:
+    """Site params of the local preview: the authors, which the bundle writes into _index.md."""
+    return {"authors": ", ".join(authors.read_authors())}
+
+
 def all_problems() -> list[str]:
     """Every problem a reader or the learning-paths CI would hit, after a fresh build."""
-    problems = frontmatter.check_path_folder(PAGES_DIR, CATEGORY)
+    problems = frontmatter.check_path_folder(PAGES_DIR, CATEGORY, authors.index_fields())
     for folder in ("content", *KIT_DIRS):
         if (REPO_ROOT / folder).is_dir():
             problems += [f"{folder}/{p}" for p in checks.bad_file_names(REPO_ROOT / folder)]
@@ -134,7 +139,7 @@ def site_tools_main(argv: Sequence[str] | None = None) -> int:
         cmd = hugo.hugo_command(REPO_ROOT, HUGO_CONFIG, "server", "--bind", "127.0.0.1",
                                 "--port", "1313", "--disableFastRender")
         print("preview: http://127.0.0.1:1313/" + PATH_REL.relative_to("content").as_posix() + "/")
-        return subprocess.call(cmd)
+        return subprocess.call(cmd, env=hugo.params_env(preview_params()))
     elif args.command == "commands":
         return run_commands(args.run)
     elif args.command == "bundle":
