@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Sequence
@@ -11,8 +12,9 @@ from typing import Sequence
 from sme2prof.errors import UserError
 from sme2prof.fileio import write_text_atomic
 from sme2prof.paths import REPO_ROOT, display_path
-from sme2prof.pages import (archive, authors, bundle, checks, frontmatter, hugo, page_blocks, page_commands, screenshots,
-               stack_diagram, web_images)
+from sme2prof.pages import (archive, authors, bundle, checks, frontmatter, house_style, hugo,
+                            page_blocks, page_commands, screenshots, spelling, spelling_tools,
+                            stack_diagram, web_images)
 from sme2prof.pages.layout import (ARCHIVE_DIR, BUNDLE_OUT, CATEGORY, HUGO_CONFIG, IMAGES_DIR, KIT_DIRS,
                      PAGES_DIR, PATH_REL, REVIEW_OUT, SITE_OUT, content_pages, page_files)
 
@@ -23,6 +25,9 @@ EPILOG = """examples:
   python scripts/site_tools.py serve            # preview on http://127.0.0.1:1313/
   python scripts/site_tools.py bundle           # out/bundle/ for the learning-paths repository
   python scripts/site_tools.py archive --dry-run
+  python scripts/site_tools.py proofread        # spelling (aspell, en_US) and house style
+  python scripts/site_tools.py install-spelling-tools --dry-run
+  python scripts/site_tools.py pr --alp ../arm-learning-paths --dry-run
   python scripts/site_tools.py add-image out/runs/<run-id>/analysis/categories.png vit-tiny-categories.png
 """
 
@@ -40,6 +45,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     b.add_argument("--out", type=Path, default=BUNDLE_OUT, help="default: out/bundle")
     a = sub.add_parser("archive", help="move the current pages to archive/<yyyy-mm-dd>/")
     a.add_argument("--dry-run", action="store_true", help="print what would move, move nothing")
+    p = sub.add_parser("proofread", help="spell-check every shipped Markdown file and check "
+                       "the pages against the house style")
+    p.add_argument("--bundle", type=Path, help="check this bundle (default: a fresh one in a "
+                   "temporary folder)")
+    t = sub.add_parser("install-spelling-tools", help="install aspell and its en_US dictionary "
+                       "when missing (apt; make test runs this)")
+    t.add_argument("--dry-run", action="store_true", help="print the apt commands, change nothing")
     s = sub.add_parser("screenshots", help="render each built page to out/site-review/*.png")
     s.add_argument("--out", type=Path, default=REVIEW_OUT)
     sub.add_parser("diagram", help="redraw images/stack-diagram.png")
@@ -69,11 +81,31 @@ def all_problems() -> list[str]:
         if (REPO_ROOT / folder).is_dir():
             problems += [f"{folder}/{p}" for p in checks.bad_file_names(REPO_ROOT / folder)]
     problems += checks.image_problems(PAGES_DIR, IMAGES_DIR) + checks.unfinished_text(PAGES_DIR)
-    blocks = [b for page in page_files() for b in page_blocks.page_blocks(page)]
-    problems += page_blocks.unknown_needs(blocks) + page_blocks.visible_markers(blocks)
+    problems += [p for page in page_files() for p in page_blocks.page_marker_problems(page)]
     site = build_site()
     problems += checks.link_problems(site) + checks.stray_pages(site)
     return problems
+
+
+def proofread(bundle_root: Path | None) -> int:
+    """Spelling of every Markdown file the bundle ships, house style of the pages."""
+    hits = house_style.folder_hits(page_files())
+    for hit in hits:
+        print(f"style: {hit.line()}")
+    with tempfile.TemporaryDirectory(prefix="sme2prof-proofread-") as tmp:
+        root = bundle_root or bundle.make_bundle(REPO_ROOT, Path(tmp) / "bundle").parents[3]
+        folder = root / PATH_REL
+        if not folder.is_dir():
+            raise UserError(f"{root} holds no {PATH_REL}", "pass a folder made by `make bundle`")
+        report = spelling.check_spelling(sorted(folder.rglob("*.md")), folder)
+    for line in report.lines():
+        print(f"spelling: {line}")
+    print(f"house style: {len(hits)} hits in the pages; {report.summary()}")
+    if hits or report.reports:
+        raise UserError("the pages do not pass the spelling and house-style checks",
+                        "reword each line above; add a real technical term that aspell does not "
+                        "know to site/wordlist.txt")
+    return 0
 
 
 def print_command_counts(runs_or_pages: list) -> tuple[int, int]:
@@ -151,6 +183,10 @@ def site_tools_main(argv: Sequence[str] | None = None) -> int:
         verb = "would move" if args.dry_run else "moved"
         for src, dest in moves:
             print(f"{verb} {display_path(src)} -> {display_path(dest)}")
+    elif args.command == "proofread":
+        return proofread(args.bundle)
+    elif args.command == "install-spelling-tools":
+        print(spelling_tools.install(dry_run=args.dry_run))
     elif args.command == "diagram":
         print(display_path(stack_diagram.draw(IMAGES_DIR / "stack-diagram.png")))
     elif args.command == "add-image":
