@@ -22,7 +22,8 @@ report: out/runs/x/analysis/report.md
 
 1. In a list:
 
-   ```bash { needs="android-device" }
+   <!-- needs: android-device -->
+   ```bash
    adb devices
    ```
 
@@ -49,10 +50,17 @@ def test_blocks_tabs_and_markers_are_found_in_reading_order():
 
 
 def test_a_misspelt_marker_is_reported_not_silently_skipped():
-    blocks = page_blocks.blocks_of_text("p.md", '```bash { needs="andriod" }\nadb devices\n```\n')
+    blocks = page_blocks.blocks_of_text("p.md", '<!-- needs: andriod -->\n```bash\nadb devices\n```\n')
     assert page_blocks.unknown_needs(blocks) == [
-        'p.md:1: unknown needs="andriod" (known: mac, android-device, '
+        'p.md:2: unknown needs="andriod" (known: mac, android-device, '
         "executorch-source-build, network-github)"]
+
+
+def test_a_marker_away_from_its_fence_is_reported():
+    text = "<!-- needs: mac -->\n\n```bash\nsysctl hw.optional.arm.FEAT_SME2\n```\n"
+    assert page_blocks.blocks_of_text("p.md", text)[0].needs == []
+    assert page_blocks.orphan_markers("p.md", text) == [
+        "p.md:1: '<!-- needs: -->' must sit on the line right above a fence"]
 
 
 def test_a_marker_readers_would_see_is_reported():
@@ -61,13 +69,12 @@ def test_a_marker_readers_would_see_is_reported():
             'ls\n{{< /tab >}}\n{{< /tabpane >}}\n')
     problems = page_blocks.visible_markers(page_blocks.blocks_of_text("p.md", text))
     assert [p.split(":")[1] for p in problems] == ["1", "7 [macOS]"]
-    assert "after the fence language" in problems[0] and "tab shortcode" in problems[1]
+    assert "line above the fence" in problems[0] and "tab shortcode" in problems[1]
 
 
 def test_every_page_marker_is_known_hidden_and_pages_have_commands():
     blocks = [b for p in page_files() for b in page_blocks.page_blocks(p)]
-    assert page_blocks.unknown_needs(blocks) == []
-    assert page_blocks.visible_markers(blocks) == []
+    assert [p for page in page_files() for p in page_blocks.page_marker_problems(page)] == []
     assert sum(1 for b in blocks if b.needs) >= 7, "the Mac, phone and network blocks lost their markers"
     for page in content_pages():
         assert any(b.is_shell for b in page_blocks.page_blocks(page)), page.name

@@ -2,12 +2,15 @@
 
 Why: every shell command a page shows is either run by a test or explicitly marked as
 needing something this machine does not have (``mac``, ``android-device``,
-``executorch-source-build``, ``network-github``). The marker is an attribute of the
-block that Hugo does not show a reader: on a fence, ```` ```bash { needs="mac" } ````
-(the learning-paths theme reads only its own fence attributes, such as
-``command_line``); on a tab, ``{{< tab header="macOS" language="bash" needs="mac" >}}``
-(its tab shortcode reads only the parameters it knows). A ``# needs:`` comment inside
-the code, which every reader would see, is reported as a problem.
+``executorch-source-build``, ``network-github``). The marker is something Hugo does not
+show a reader: before a fence, an HTML comment on the line right above it,
+``<!-- needs: mac -->``; on a tab, a parameter of the shortcode,
+``{{< tab header="macOS" language="bash" needs="mac" >}}`` (the learning-paths theme's
+tab shortcode reads only the parameters it knows). Not a fence attribute
+(```` ```bash { needs="mac" } ````): Python-Markdown, which that repository's spell
+check uses, does not take a fence with both a language and attributes, and would
+spell-check the code as prose. A ``# needs:`` comment inside the code, which every
+reader would see, is reported as a problem, and so is a marker with no fence under it.
 """
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ _TAB_OPEN = re.compile(r"\{\{<\s*tab\s+(?P<attrs>[^>]*?)\s*>\}\}")
 _TAB_CLOSE = re.compile(r"\{\{<\s*/tab\s*>\}\}")
 _ATTR = re.compile(r'(\w+)\s*=\s*"([^"]*)"')
 _NEEDS_ATTR = re.compile(r'\bneeds\s*=\s*"(?P<tags>[^"]*)"')
+_NEEDS_COMMENT = re.compile(r"^\s*<!--\s*needs:\s*(?P<tags>.*?)\s*-->\s*$")
 _VISIBLE_MARKER = re.compile(r"^\s*#\s*needs:", re.MULTILINE)
 
 
@@ -52,10 +56,8 @@ class CodeBlock:
         return f"{self.page}:{self.line}" + (f" [{self.tab}]" if self.tab else "")
 
 
-def _needs_of(attributes: str) -> list[str]:
-    """The tags of a ``needs="..."`` attribute (fence info string or tab parameters)."""
-    m = _NEEDS_ATTR.search(attributes)
-    return [t.strip() for t in m.group("tags").split(",") if t.strip()] if m else []
+def _tags(match: re.Match[str] | None) -> list[str]:
+    return [t.strip() for t in match.group("tags").split(",") if t.strip()] if match else []
 
 
 def blocks_of_text(page: str, body: str, first_line: int = 1) -> list[CodeBlock]:
@@ -74,8 +76,8 @@ def blocks_of_text(page: str, body: str, first_line: int = 1) -> list[CodeBlock]
                 j += 1
             code = textwrap.dedent("\n".join(lines[i + 1:j]))
             lang = (fence.group("info").split() or ["text"])[0].lower()
-            blocks.append(CodeBlock(page, first_line + i, lang, code,
-                                    needs=_needs_of(fence.group("info"))))
+            above = _NEEDS_COMMENT.match(lines[i - 1]) if i else None
+            blocks.append(CodeBlock(page, first_line + i, lang, code, needs=_tags(above)))
             i = j + 1
             continue
         if tab:
@@ -92,7 +94,7 @@ def blocks_of_text(page: str, body: str, first_line: int = 1) -> list[CodeBlock]
             code = textwrap.dedent("\n".join(inner)).strip("\n")
             blocks.append(CodeBlock(page, first_line + i, attrs.get("language", "text").lower(),
                                     code, tab=attrs.get("header", ""),
-                                    needs=_needs_of(tab.group("attrs"))))
+                                    needs=_tags(_NEEDS_ATTR.search(tab.group("attrs")))))
             i = j + 1
             continue
         i += 1
@@ -114,5 +116,22 @@ def unknown_needs(blocks: list[CodeBlock]) -> list[str]:
 def visible_markers(blocks: list[CodeBlock]) -> list[str]:
     """Blocks that carry a ``# needs:`` line in their code, which every reader would see."""
     return [f"{b.where}: a '# needs:' line shows on the page; mark the block with "
-            + ('needs="..." in its tab shortcode' if b.tab else '{ needs="..." } after the fence language')
+            + ('needs="..." in its tab shortcode' if b.tab else
+               "<!-- needs: ... --> on the line above the fence")
             for b in blocks if _VISIBLE_MARKER.search(b.code)]
+
+
+def orphan_markers(page: str, body: str, first_line: int = 1) -> list[str]:
+    """``<!-- needs: -->`` comments with no fence right under them: they mark nothing."""
+    lines = body.split("\n")
+    return [f"{page}:{first_line + i}: '<!-- needs: -->' must sit on the line right above a fence"
+            for i, line in enumerate(lines) if _NEEDS_COMMENT.match(line)
+            and not (i + 1 < len(lines) and _FENCE.match(lines[i + 1]))]
+
+
+def page_marker_problems(path: Path) -> list[str]:
+    """Every problem with the test markers of one page."""
+    page = read_page(path)
+    blocks = blocks_of_text(path.name, page.body, page.body_start_line)
+    return (unknown_needs(blocks) + visible_markers(blocks)
+            + orphan_markers(path.name, page.body, page.body_start_line))
