@@ -45,7 +45,7 @@ def test_test_markers_are_not_shown_to_readers(built_site: Path):
     marked_pages = 0
     for page in built_site.joinpath(PATH_URL).rglob("index.html"):
         html = page.read_text()
-        marked_pages += 'needs="' in html
+        marked_pages += "<!-- needs:" in html
         reader = Text()
         reader.feed(html)
         text = "".join(reader.parts)
@@ -148,6 +148,13 @@ def test_every_page_renders_to_a_png_for_review(tmp_path: Path):
         name = "sme-executorch-profiling" if page.name == "_index.md" else page.stem
         png = tmp_path / f"{name}.png"
         assert png.is_file() and png.stat().st_size > 10_000, name
+
+
+def test_markup_newer_than_the_ci_hugo_is_reported(tmp_path: Path):
+    (tmp_path / "01-a.md").write_text("---\ntitle: a\n---\n> [!NOTE]\n> Newer than 0.130.\n"
+                                      "> A plain quote.\n")
+    assert [p.split(":")[1] for p in checks.newer_hugo_markup(tmp_path)] == ["4"]
+    assert checks.newer_hugo_markup(Path(HUGO_CONFIG).parent.parent / PATH_REL) == []
 
 
 def test_placeholders_are_reported(tmp_path: Path):

@@ -20,22 +20,24 @@ from sme2prof.pages.layout import page_files
 # unlisted even under ``hugo -D``. Plain words only: the repository's spell check reads
 # front matter as prose, and would reject a key such as publishResources.
 NEVER_BUILD = "draft: true\nbuild:\n  render: never\n  list: never\n"
-_OWN_KEYS = re.compile(r"(?ms)^(?:build|_build|draft):.*?\n(?=\S|\Z)")
+_CASCADE = "cascade:\n" + "".join(f"  {line}\n" for line in NEVER_BUILD.splitlines())
+_OWN_KEYS = re.compile(r"(?ms)^(?:build|_build|draft|cascade):.*?\n(?=\S|\Z)")
 
 
 def hidden_front_matter(title: str, cascade: bool = False) -> str:
     """A whole front matter block that hides its page (and, with ``cascade``, its folder)."""
-    below = "cascade:\n" + "".join(f"  {line}\n" for line in NEVER_BUILD.splitlines())
-    return f'---\ntitle: "{title}"\n' + NEVER_BUILD + (below if cascade else "") + "---\n"
+    return f'---\ntitle: "{title}"\n' + NEVER_BUILD + (_CASCADE if cascade else "") + "---\n"
 
 
-def archived_text(text: str) -> str:
-    """The page with front matter that keeps Hugo from building or listing it."""
+def archived_text(text: str, cascade: bool = False) -> str:
+    """The page with front matter that keeps Hugo from building or listing it (and, with
+    ``cascade``, everything in its folder)."""
+    hide = NEVER_BUILD + (_CASCADE if cascade else "")
     if text.startswith("---\n") and "\n---" in text[4:]:
         end = text.index("\n---", 4) + 1
         meta = _OWN_KEYS.sub("", text[4:end])
-        return "---\n" + meta + NEVER_BUILD + text[end:]
-    return "---\n" + NEVER_BUILD + "---\n" + text
+        return "---\n" + meta + hide + text[end:]
+    return "---\n" + hide + "---\n" + text
 
 
 def archive_pages(pages_dir: Path, archive_dir: Path, day: dt.date | None = None,

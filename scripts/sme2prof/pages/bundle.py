@@ -53,21 +53,25 @@ def make_bundle(repo: Path, out: Path, authors: list[str] | None = None) -> Path
     names = path_authors.read_authors() if authors is None else authors
     index.write_text(path_authors.with_authors(index.read_text(encoding="utf-8"), names),
                      encoding="utf-8")
-    for folder in kit_folders_needing_index(path_dir):
-        (folder / "_index.md").write_text(hidden_front_matter(KIT_TITLE, cascade=True),
-                                          encoding="utf-8")
+    tops = [path_dir / d for d in KIT_DIRS if d != "images" and (path_dir / d).is_dir()]
+    write_hiding_indexes(tops)
     shutil.rmtree(out, ignore_errors=True)
     staging.rename(out)
     return out / PATH_REL
 
 
-def kit_folders_needing_index(path_dir: Path) -> list[Path]:
-    """Kit folders that get a hiding ``_index.md``: each top-level kit folder (but images/)
-    and every folder below one that holds Markdown, unless it already has an ``_index.md``
-    (an archived page set keeps its own)."""
-    tops = [path_dir / d for d in KIT_DIRS if d != "images" and (path_dir / d).is_dir()]
+def write_hiding_indexes(tops: list[Path]) -> list[Path]:
+    """Give each of ``tops``, and every folder below one that holds Markdown, an ``_index.md``
+    that hides it (and, by cascade, everything below) from the build; return those written.
+
+    A folder that already has an ``_index.md`` keeps it (an archived page set has its own).
+    """
     below = {md.parent for top in tops for md in top.rglob("*.md")}
-    return sorted(f for f in {*tops, *below} if not (f / "_index.md").exists())
+    folders = sorted(f for f in {*tops, *below} if not (f / "_index.md").exists())
+    for folder in folders:
+        (folder / "_index.md").write_text(hidden_front_matter(KIT_TITLE, cascade=True),
+                                          encoding="utf-8")
+    return folders
 
 
 def _bundle_destination(rel: Path) -> Path | None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import subprocess
 import sys
 import tempfile
@@ -13,8 +14,8 @@ from sme2prof.errors import UserError
 from sme2prof.fileio import write_text_atomic
 from sme2prof.paths import REPO_ROOT, display_path
 from sme2prof.pages import (archive, authors, bundle, checks, frontmatter, house_style, hugo,
-                            page_blocks, page_commands, screenshots, spelling, spelling_tools,
-                            stack_diagram, web_images)
+                            lp_checks, page_blocks, page_commands, pull_request, screenshots,
+                            spelling, spelling_tools, stack_diagram, web_images)
 from sme2prof.pages.layout import (ARCHIVE_DIR, BUNDLE_OUT, CATEGORY, HUGO_CONFIG, IMAGES_DIR, KIT_DIRS,
                      PAGES_DIR, PATH_REL, REVIEW_OUT, SITE_OUT, content_pages, page_files)
 
@@ -49,6 +50,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                        "the pages against the house style")
     p.add_argument("--bundle", type=Path, help="check this bundle (default: a fresh one in a "
                    "temporary folder)")
+    r = sub.add_parser("pr", help="in a checkout of the learning-paths repository: archive the "
+                       "path there, lay the bundle in on a new branch, run its pull-request checks")
+    r.add_argument("--alp", help="the checkout (a local git clone of arm-learning-paths)")
+    r.add_argument("--dry-run", action="store_true", help="list every file it would move, add or "
+                   "replace; change nothing")
+    r.add_argument("--branch", help="name of the new branch (default: sme-executorch-profiling-<date>)")
     t = sub.add_parser("install-spelling-tools", help="install aspell and its en_US dictionary "
                        "when missing (apt; make test runs this)")
     t.add_argument("--dry-run", action="store_true", help="print the apt commands, change nothing")
@@ -81,6 +88,7 @@ def all_problems() -> list[str]:
         if (REPO_ROOT / folder).is_dir():
             problems += [f"{folder}/{p}" for p in checks.bad_file_names(REPO_ROOT / folder)]
     problems += checks.image_problems(PAGES_DIR, IMAGES_DIR) + checks.unfinished_text(PAGES_DIR)
+    problems += checks.newer_hugo_markup(PAGES_DIR)
     problems += [p for page in page_files() for p in page_blocks.page_marker_problems(page)]
     site = build_site()
     problems += checks.link_problems(site) + checks.stray_pages(site)
@@ -106,6 +114,45 @@ def proofread(bundle_root: Path | None) -> int:
                         "reword each line above; add a real technical term that aspell does not "
                         "know to site/wordlist.txt")
     return 0
+
+
+def make_pr(alp: str | None, dry_run: bool, branch: str | None) -> int:
+    """``make pr``: plan (and unless dry run, make) the change in the checkout, then check it."""
+    checkout = pull_request.require_checkout(alp, REPO_ROOT)
+    names = authors.read_authors()
+    if not dry_run:
+        authors.require_authors()
+    elif not names:
+        print(f"warning: {display_path(authors.AUTHORS_FILE)} names no author; the real run refuses")
+    with tempfile.TemporaryDirectory(prefix="sme2prof-pr-") as tmp:
+        folder = bundle.make_bundle(REPO_ROOT, Path(tmp) / "bundle", names)
+        plan = pull_request.plan_pr(checkout, folder, dt.date.today(), branch)
+        for line in plan.lines("would " if dry_run else ""):
+            print(line)
+        if dry_run:
+            planned = [new for _old, new in plan.moves] + plan.adds + plan.replaces
+            print(lp_checks.check_file_names(planned, "planned paths").line())
+            print(f"dry run: {plan.summary()}; nothing changed in {checkout}")
+            return 0
+        base = pull_request.apply_plan(plan, folder, PR_MESSAGE.format(archive=plan.archive_rel))
+    print(f"committed on branch {plan.branch} in {checkout}: {plan.summary()}")
+    results = lp_checks.run_checks(checkout, base)
+    for result in results:
+        print(result.line())
+        if result.passed is False and result.output:
+            print("  " + "\n  ".join(result.output.strip().splitlines()[-20:]))
+    failed = [r.name for r in results if r.passed is False]
+    if failed:
+        raise UserError(f"the learning-paths checks failed: {', '.join(failed)}",
+                        f"read the output above; fix the pages here, then delete the branch "
+                        f"(git -C {checkout} checkout - && git -C {checkout} branch -D {plan.branch}) "
+                        "and run make pr again")
+    print(f"next: review the branch (git -C {checkout} show --stat), push it and open the pull request")
+    return 0
+
+
+PR_MESSAGE = ("sme-executorch-profiling: new Learning Path and kit\n\nThe previous pages and kit "
+              "are archived in {archive}/, out of the build, the lists and the navigation.")
 
 
 def print_command_counts(runs_or_pages: list) -> tuple[int, int]:
@@ -183,6 +230,8 @@ def site_tools_main(argv: Sequence[str] | None = None) -> int:
         verb = "would move" if args.dry_run else "moved"
         for src, dest in moves:
             print(f"{verb} {display_path(src)} -> {display_path(dest)}")
+    elif args.command == "pr":
+        return make_pr(args.alp, args.dry_run, args.branch)
     elif args.command == "proofread":
         return proofread(args.bundle)
     elif args.command == "install-spelling-tools":
