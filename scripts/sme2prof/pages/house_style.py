@@ -3,7 +3,8 @@
 Each rule is a fact about that house: a phrase its reviewers flag, what the house writes
 instead, and where the fact comes from (see ``SOURCES``). The phrases are those its rule
 table flags (``tools/style_rules.json``, read by its hand-run ``tools/style_check.py``);
-the matching is ours, tuned to flag prose only:
+the table is ``house_style_rules.tsv`` beside this module; the matching is ours, tuned
+to flag prose only:
 
 - case-insensitive and on whole words, line by line, as that tool does;
 - skipped, as there: front matter (but see below), fenced code, headings and link
@@ -49,82 +50,21 @@ class Rule:
         return self.house.lower() == self.flagged.lower()
 
 
-RULES: tuple[Rule, ...] = (
-    # word choice
-    Rule(r"utiliz(?:e|es|ed|ing|ation)", "use / uses / used / using"),
-    Rule(r"optimiz(?:e|es|ed|ing|ation|ations)", "improve / improves / improved / improving / improvement"),
-    Rule(r"leverage", "take advantage of"),
-    Rule(r"in order to", "to"),
-    Rule(r"please note that", "(drop it)"),
-    Rule(r"you should", "(drop it: give the instruction directly)"),
-    Rule(r"(?:is|are) able to", "can"),
-    Rule(r"(?:was|were) able to", "could"),
-    Rule(r"due to the fact that", "because"),
-    Rule(r"at this point in time", "now"),
-    Rule(r"for the purpose of", "for"),
-    Rule(r"prior to", "before"),
-    Rule(r"subsequent to", "after"),
-    Rule(r"a large number of", "many"),
-    Rule(r"a majority of", "most"),
-    Rule(r"in spite of", "despite"),
-    Rule(r"with (?:regard|respect) to", "about"),
-    Rule(r"we (?:recommend|suggest|advise)", "it's recommended / suggested / advised"),
-    Rule(r"we observe", "you can see"),
-    Rule(r"we", "you"),
-    Rule(r"(?:is|are|was|were) (?:processed|handled|managed|created|generated|provided) by",
-         "the active voice: X processes / handles / manages / creates / generates / provides"),
-    Rule(r"ARM(?:'s)?", "Arm / Arm's", case_sensitive=True),
-    Rule(r"adaptor", "adapter"),
-    Rule(r"analys(?:e|es|ed|ing)", "analyze / analyzes / analyzed / analyzing (US spelling)"),
-    Rule(r"back-end", "backend"),
-    Rule(r"custom-made", "custom-built"),
-    Rule(r"double-click", "double-tap"),
-    Rule(r"easy to use", "easy-to-use"),
-    Rule(r"eliminate|extract|take away", "remove"),
-    Rule(r"e\.g\.", "for example"),
-    Rule(r"i\.e\.", "that is"),
-    Rule(r"viz\.", "namely"),
-    Rule(r"ergo", "therefore"),
-    Rule(r"do not", "don't"),
-    Rule(r"it is", "it's"),
-    Rule(r"is not", "isn't"),
-    Rule(r"that is", "that's"),
-    Rule(r"you are", "you're"),
-    Rule(r"you will", "you'll"),
-    Rule(r"try not to", "avoid"),
-    Rule(r"refer to", "see"),
-    Rule(r"sub-optimal", "suboptimal"),
-    Rule(r"server-less", "serverless"),
-    Rule(r"touch screen", "touchscreen"),
-    Rule(r"ctrl key", "Ctrl key"),
-    Rule(r"spot", "identify"),
-    Rule(r"licence", "license"),
-    Rule(r"massive", "significant"),
-    Rule(r"respond to the ask", "respond to the request"),
-    Rule(r"revert back to", "revert to"),
-    Rule(r"power (?:off|on)", "turn off / turn on"),
-    Rule(r"press", "select"),
-    Rule(r"smart technology", "intelligent technology"),
-    Rule(r"learning path", "Learning Path", source="guide"),
-    Rule(r"learning paths", "Learning Paths", source="guide"),
-    Rule(r"wearable(?! device)", "wearable device"),
-    Rule(r"GB per second", "Gbps"),
-    Rule(r"key combination", "keyboard shortcut"),
-    Rule(r"learn how to use", "use"),
-    Rule(r"require", "need"),
-    Rule(r"follow the steps below to", "To"),
-    Rule(r"may", "can"),
-    Rule(r"would", "does"),
-    Rule(r"cloud native", "cloud native"),
-    Rule(r"seeking to", "looking to"),
-    Rule(r"since", "because"),
-    Rule(r"in addition", "also"),
-    Rule(r"impact performance", "affect performance"),
-    Rule(r"facilitate", "help", source="checker"),
-    Rule(r"paradigm", "model", source="checker"),
-    Rule(r"synergy", "cooperation", source="checker"),
-    Rule(r"in the event that", "if", source="checker"),
-)
+RULES_FILE = Path(__file__).with_name("house_style_rules.tsv")
+
+
+def read_rules(path: Path = RULES_FILE) -> tuple[Rule, ...]:
+    """The rules of ``path``: a tab-separated table (flagged, house, source[, match])."""
+    rules = []
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines()
+             if line.strip() and not line.startswith("#")]
+    for line in lines[1:]:  # the first line names the columns
+        flagged, house, source, *match = line.split("\t")
+        rules.append(Rule(flagged, house, source, case_sensitive=match == ["case-sensitive"]))
+    return tuple(rules)
+
+
+RULES = read_rules()
 
 # What is not prose on a line: inline code, a link's or image's destination, a bare URL,
 # an HTML comment, a Hugo shortcode's delimiters and attributes.
