@@ -18,6 +18,7 @@ import pytest
 from sme2prof.runners import cli as build_cli
 from sme2prof.runners import resolve as runners
 from sme2prof.errors import UserError
+from sme2prof.pipeline.config import Experiment
 from sme2prof.runners.registry import PLATFORMS, VARIANTS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -263,7 +264,7 @@ def test_guard_refuses_mismatched_runner_and_mode(variant, mode, refused, capsys
     info = dry_run_json(capsys, monkeypatch, "linux-x86_64", "--platform", "linux-x86_64",
                         "--variants", variant, "--out-dir", str(tmp_path / "r"))["plans"][0]["build_info"]
     binary = _runner_folder(tmp_path / "runners", info)
-    experiment = {"name": "e", "runner": str(binary), "mode": mode, "sme2": "any"}
+    experiment = Experiment(name="e", runner=str(binary), mode=mode, sme2="any")
     runner = runners.resolve_runner(experiment, {"platform": "linux-x86_64"})
     assert runner.logs_kernels is variant.endswith("xnntrace")
     if refused is None:
@@ -277,7 +278,7 @@ def test_guard_refuses_sme2_off_experiment_on_sme2_on_runner(capsys, monkeypatch
     info = dry_run_json(capsys, monkeypatch, "macos-arm64", "--platform", "macos-arm64",
                         "--variants", "sme2-on", "--out-dir", str(tmp_path / "r"))["plans"][0]["build_info"]
     binary = _runner_folder(tmp_path / "runners", info)
-    experiment = {"name": "e", "runner": str(binary), "mode": "timing", "sme2": "off"}
+    experiment = Experiment(name="e", runner=str(binary), mode="timing", sme2="off")
     runner = runners.resolve_runner(experiment, {"platform": "macos-arm64"})
     with pytest.raises(UserError, match="built with SME2 on"):
         runners.guard_runner_mode(experiment, runner, {"sme2": True})

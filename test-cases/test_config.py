@@ -183,10 +183,36 @@ def test_config_file_missing(workspace: Path) -> None:
 
 def test_defaults_are_filled() -> None:
     config = validate_config({"model": "m.pte", "experiments": [{"name": "a", "runner": "pybind"}]})
-    exp = config["experiments"][0]
-    assert (exp["mode"], exp["runs"], exp["warmup"], exp["threads"], exp["sme2"]) == ("timing", 10, 2, [1], "any")
+    exp = config.experiments[0]
+    assert (exp.mode, exp.runs, exp.warmup, exp.threads, exp.sme2) == ("timing", 10, 2, (1,), "any")
     with pytest.raises(UserError, match="must be a JSON object"):
         validate_config([1, 2])
+
+
+def test_typed_config_keeps_the_json_contract() -> None:
+    """Every key and default as config.json and the manifest store them; resume reads that back."""
+    config = validate_config({"model": "m.pte", "experiments": [{"name": "a", "runner": "pybind"}],
+                              "analysis": {"compare_pairs": [["a", "a"]]}})
+    assert config.to_json() == {
+        "model": "m.pte", "output_root": None,
+        "experiments": [{"name": "a", "runner": "pybind", "mode": "timing", "runs": 10, "warmup": 2,
+                         "threads": [1], "sme2": "any", "cpu": None, "timeout_seconds": 900,
+                         "description": ""}],
+        "analysis": {"compare_pairs": [["a", "a"]]}, "label": "", "description": ""}
+    assert validate_config(config.to_json()) == config
+    assert config.experiments[0].num_executions == 12
+
+
+def test_key_tables_come_from_the_typed_config() -> None:
+    from dataclasses import fields
+
+    from sme2prof.pipeline.config import (ANALYSIS_KEYS, EXPERIMENT_KEYS, TOP_LEVEL_KEYS, AnalysisOptions,
+                                          Config, Experiment)
+    for table, cls in ((TOP_LEVEL_KEYS, Config), (EXPERIMENT_KEYS, Experiment), (ANALYSIS_KEYS, AnalysisOptions)):
+        assert list(table) == [f.name for f in fields(cls)]
+    assert [k for k, (required, _, _) in TOP_LEVEL_KEYS.items() if required] == ["model", "experiments"]
+    assert [k for k, (required, _, _) in EXPERIMENT_KEYS.items() if required] == ["name", "runner"]
+    assert TOP_LEVEL_KEYS["analysis"][1] == {} and EXPERIMENT_KEYS["threads"][1] == [1]
 
 
 @pytest.mark.parametrize("path", CONFIG_FILES, ids=[p.name for p in CONFIG_FILES])
@@ -194,14 +220,14 @@ def test_every_shipped_config_is_valid(path: Path) -> None:
     """Templates and examples are valid by construction and name models and runners that exist."""
     config = load_config(path)
     assert len(path.read_text().splitlines()) <= 25, "keep configs readable in one screen"
-    model = Path(config["model"])
+    model = Path(config.model)
     assert model.parts[:2] == ("out", "artifacts"), "ship configs that use the export's default location"
     assert is_model_package(REPO_ROOT / "models" / model.parent.name), f"no models/{model.parent.name}/"
     assert model.stem.startswith(model.parent.name + "_")
-    for exp in config["experiments"]:
-        assert exp["runner"] in ("pybind", "wheel", "wheel-aarch64-emulated") or VARIANT_RE.match(exp["runner"])
+    for exp in config.experiments:
+        assert exp.runner in ("pybind", "wheel", "wheel-aarch64-emulated") or VARIANT_RE.match(exp.runner)
         if "android" in path.name:
-            assert exp["runner"].startswith("android-arm64-")
+            assert exp.runner.startswith("android-arm64-")
 
 
 def test_readme_documents_every_key_and_file() -> None:

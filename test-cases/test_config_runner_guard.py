@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from sme2prof.pipeline.config import validate_config
+from sme2prof.pipeline.config import Experiment, validate_config
 from sme2prof.errors import UserError
 from sme2prof.runners.spec import ResolvedRunner
 from sme2prof.runners.resolve import guard_runner_mode, runner_sme2_state
@@ -17,8 +17,8 @@ SME2_CPU = {"sme": True, "sme2": True}
 SME_ONLY_CPU = {"sme": True, "sme2": False}
 
 
-def exp(**keys) -> dict:
-    return validate_config({"model": "m.pte", "experiments": [{"name": "e", "runner": "x", **keys}]})["experiments"][0]
+def exp(**keys) -> Experiment:
+    return validate_config({"model": "m.pte", "experiments": [{"name": "e", "runner": "x", **keys}]}).experiments[0]
 
 
 def runner(kind: str, **info) -> ResolvedRunner:

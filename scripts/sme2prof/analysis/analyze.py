@@ -21,8 +21,10 @@ from sme2prof.analysis.compare import compare as compare_results, resolve_pairs
 from sme2prof.analysis.etdump_reader import NamedFileUnusable, etdump_problem, read_etdump
 from sme2prof.analysis.findings import comparison_findings, result_findings
 from sme2prof.analysis.kernel_trace import parse_file
+from sme2prof.analysis.records import to_json
 from sme2prof.analysis.report import render_report
 from sme2prof.analysis.result_analysis import ResultAnalysis, analyse_result
+from sme2prof.analysis.rows import ChartFile, RunEntry, Summary, SummaryFiles
 from sme2prof.analysis.sources import Inputs, ResultSource, collect_inputs
 from sme2prof.analysis.tables import write_tables
 
@@ -33,7 +35,7 @@ SUMMARY_SCHEMA = 1
 
 @dataclass
 class AnalysisResult:
-    """What analyze_runs produced; ``summary`` is exactly what summary.json holds."""
+    """What analyze_runs produced; ``summary`` is exactly what summary.json holds (its JSON form)."""
 
     out_dir: Path
     summary: dict
@@ -90,17 +92,17 @@ def _export_info(run_dir: Path, model: dict) -> dict:
     return {}
 
 
-def _run_entries(inputs: Inputs) -> list[dict]:
+def _run_entries(inputs: Inputs) -> list[RunEntry]:
     """Provenance of each run directory, straight from its manifest."""
     entries = []
     for run_dir in inputs.run_dirs:
         m = inputs.manifests[str(run_dir)]
         model = dict(m.get("model") or {})
         model["export"] = _export_info(run_dir, model)
-        entries.append({"run_id": m.get("run_id") or run_dir.name, "run_dir": str(run_dir),
-                        "status": m.get("status"), "started_at": m.get("started_at"),
-                        "finished_at": m.get("finished_at"), "model": model,
-                        "executorch": m.get("executorch"), "host": m.get("host")})
+        entries.append(RunEntry(run_id=m.get("run_id") or run_dir.name, run_dir=str(run_dir),
+                                status=m.get("status"), started_at=m.get("started_at"),
+                                finished_at=m.get("finished_at"), model=model,
+                                executorch=m.get("executorch"), host=m.get("host")))
     return entries
 
 
@@ -230,7 +232,7 @@ def _analyse_and_write(inputs: Inputs, resolved: list[tuple[str, str]], out: Pat
         t0 = time.perf_counter()
         analyses.append(_analyse_source(src, problems))
         _say(progress, f"[{i}/{len(inputs.sources)}] {src.name}: {time.perf_counter() - t0:.2f} s")
-    if not any(a.data is not None or a.latency.get("count") for a in analyses):
+    if not any(a.data is not None or a.latency.count for a in analyses):
         raise UserError("nothing could be analysed: " + "; ".join(problems),
                         "fix the problems above (usually: run the failed experiments again)")
     by_name = {a.name: a for a in analyses}
@@ -241,11 +243,10 @@ def _analyse_and_write(inputs: Inputs, resolved: list[tuple[str, str]], out: Pat
             continue
         comparisons.append(compare_results(by_name[a], by_name[b]))
 
-    results = [a.to_dict() for a in analyses]
     runs = _run_entries(inputs)
-    model_names = {r["run_id"]: (r["model"].get("export") or {}).get("model") for r in runs}
-    for r in results:
-        r["model_name"] = model_names.get(r["run_id"])
+    model_names: dict[str | None, str | None] = {
+        r.run_id: (r.model.get("export") or {}).get("model") for r in runs}
+    results = [a.summary(model_names.get(a.source.run_id)) for a in analyses]
     findings = [f for r in results for f in result_findings(r)]
     findings += [f for c in comparisons for f in comparison_findings(c)]
 
@@ -255,23 +256,23 @@ def _analyse_and_write(inputs: Inputs, resolved: list[tuple[str, str]], out: Pat
                                  ("categories.png", "Operator time by category", charts.category_chart),
                                  ("top_operators.png", "Top operators", charts.top_operators_chart)):
             if fn(results, out / fname):
-                chart_files.append({"file": fname, "title": title})
+                chart_files.append(ChartFile(file=fname, title=title))
         for i, c in enumerate(comparisons, 1):
             fname = f"compare_{i}.png"
             if charts.comparison_chart(c, out / fname):
-                chart_files.append({"file": fname, "title": f"{c['a']} vs {c['b']}"})
+                chart_files.append(ChartFile(file=fname, title=f"{c.a} vs {c.b}"))
     tables = write_tables(results, comparisons, out)
-    summary = {
-        "schema": SUMMARY_SCHEMA, "generated_at": run_layout.utc_now_iso(),
-        "analysis_seconds": 0.0, "runs": runs, "results": results,
-        "comparisons": comparisons, "findings": findings, "problems": problems,
-        "files": {"tables": [p.name for p in tables], "charts": chart_files,
-                  "report": REPORT_NAME, "summary": SUMMARY_NAME},
-    }
-    summary["analysis_seconds"] = time.perf_counter() - started
+    summary = Summary(
+        schema=SUMMARY_SCHEMA, generated_at=run_layout.utc_now_iso(),
+        analysis_seconds=0.0, runs=runs, results=results,
+        comparisons=comparisons, findings=findings, problems=problems,
+        files=SummaryFiles(tables=[p.name for p in tables], charts=chart_files,
+                           report=REPORT_NAME, summary=SUMMARY_NAME))
+    summary.analysis_seconds = time.perf_counter() - started
     report_path = write_text_atomic(out / REPORT_NAME, render_report(summary))
-    summary_path = write_json_atomic(out / SUMMARY_NAME, summary)
-    files = [summary_path, report_path, *tables, *[out / c["file"] for c in chart_files]]
+    summary_json = to_json(summary)
+    summary_path = write_json_atomic(out / SUMMARY_NAME, summary_json)
+    files = [summary_path, report_path, *tables, *[out / c.file for c in chart_files]]
     for stale in earlier_files - {f.name for f in files}:
         (out / stale).unlink(missing_ok=True)     # e.g. compare_3.png of a pair no longer asked for
-    return AnalysisResult(out_dir=out, summary=summary, report_path=report_path, files=files)
+    return AnalysisResult(out_dir=out, summary=summary_json, report_path=report_path, files=files)

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 CONV = "CONV"
 GEMM = "GEMM"
 DATA_MOVEMENT = "Data Movement"
 ELEMENTWISE = "Elementwise"
-OTHER = "Other"
-NON_DELEGATED = "Non-delegated"
-CATEGORIES = (CONV, GEMM, DATA_MOVEMENT, ELEMENTWISE, OTHER, NON_DELEGATED)
+OTHER = "Other"              # also where a name no rule matches goes
+NON_DELEGATED = "Non-delegated"  # every operator that runs outside XNNPACK, whatever its name
 
 # Packed data types: XNNPACK names an operator with these only when it runs the
 # KleidiAI/SME-family packed kernels (SME or SME2; only a kernel trace tells which).
@@ -27,35 +27,98 @@ _INSTANCE_SUFFIX = re.compile(r"\s*#\d+\s*$")
 _NATIVE_PREFIX = "native_call_"
 _PARENS = re.compile(r"\(([^)]*)\)")
 
-# (regex on the lower-cased operator name, category, sub-category); first match wins, so
-# specific patterns come before general ones ("depthwise" before "convolution").
-_RULES: tuple[tuple[str, str, str], ...] = (
-    (r"dwconv|depthwise", CONV, "depthwise convolution"),
-    (r"deconvolution|conv_transpose|convolution_backward", CONV, "deconvolution"),
-    (r"convolution|^conv", CONV, "convolution"),
-    (r"batch matrix multiply|\bbmm\b|matmul", GEMM, "batch matrix multiply"),
-    (r"dynamic fully connected", GEMM, "dynamic fully connected"),
-    (r"fully connected|linear|addmm|\bmm\b", GEMM, "fully connected"),
-    (r"transpose|permute", DATA_MOVEMENT, "transpose"),
-    (r"pack lh|pack_lh|packlh", DATA_MOVEMENT, "pack LH"),
-    (r"reshape|view|squeeze|unsqueeze", DATA_MOVEMENT, "reshape"),
-    (r"concatenate|\bcat\b", DATA_MOVEMENT, "concatenate"),
-    (r"slice|split|select|index", DATA_MOVEMENT, "slice"),
-    (r"convert|to_copy|_to_dim_order", DATA_MOVEMENT, "convert"),
-    (r"expand|broadcast|repeat", DATA_MOVEMENT, "expand"),
-    (r"copy|clone|pad", DATA_MOVEMENT, "copy"),
-    (r"resize|upsample|depth to space|space to depth", DATA_MOVEMENT, "resize"),
-    (r"softmax", OTHER, "softmax"),
-    (r"layer.?norm|batch.?norm|rms.?norm|group.?norm|normali", OTHER, "normalisation"),
-    (r"max pooling|average pooling|avg.?pool|max.?pool|argmax pooling|global",
-     OTHER, "pooling"),
-    (r"mean|sum|reduce|max \(|min \(|\bamax\b|\bamin\b", OTHER, "reduction"),
-    (r"gelu|sigmoid|hardswish|hard.?swish|tanh|relu|elu|swish|silu|exp\b|log\b|"
-     r"sqrt|rsqrt|square|abs|negate|clamp|floor|ceil|round|leaky", ELEMENTWISE, "activation"),
-    (r"add|subtract|\bsub\b|multiply|\bmul\b|divide|\bdiv\b|maximum|minimum|"
-     r"squared difference|prelu|power|copysign", ELEMENTWISE, "binary"),
+
+@dataclass(frozen=True)
+class Rule:
+    """Operator names matching ``pattern`` (regex on the lower-cased name) get ``subcategory``."""
+
+    pattern: str
+    subcategory: str
+
+
+@dataclass(frozen=True)
+class Category:
+    """Everything the kit says about one category: the table below is the only list of them.
+
+    Charts take ``colour``, sentences take ``word``, classification takes ``rules``; adding
+    a category is one more entry in ``CATEGORIES`` (and its test), nothing else.
+    """
+
+    name: str                        # as in summary.json, the CSV tables, the report and legends
+    colour: str                      # its colour in every chart
+    rules: tuple[Rule, ...] = ()
+    word: str = ""                   # how a sentence names it (default: the name in lower case)
+    matmul: bool = False             # matrix multiplication: what the packed (SME) share is taken of
+    mention_from: float | None = None  # findings name it from this share of operator time on,
+                                       # even when another category is larger
+    rules_last: bool = False         # its patterns are short words found inside other names
+                                     # ("add", "abs", "exp"): tried after every other category's
+
+    def __post_init__(self) -> None:
+        if not self.word:
+            object.__setattr__(self, "word", self.name.lower())
+
+
+# Report order. Rules are tried in this order (categories with rules_last after all the
+# others), the first match wins, so specific patterns come before general ones
+# ("depthwise" before "convolution").
+CATEGORIES: tuple[Category, ...] = (
+    Category(CONV, "#1f77b4", word="convolution", matmul=True, rules=(
+        Rule(r"dwconv|depthwise", "depthwise convolution"),
+        Rule(r"deconvolution|conv_transpose|convolution_backward", "deconvolution"),
+        Rule(r"convolution|^conv", "convolution"),
+    )),
+    Category(GEMM, "#ff7f0e", word="matrix multiplication", matmul=True, rules=(
+        Rule(r"batch matrix multiply|\bbmm\b|matmul", "batch matrix multiply"),
+        Rule(r"dynamic fully connected", "dynamic fully connected"),
+        Rule(r"fully connected|linear|addmm|\bmm\b", "fully connected"),
+    )),
+    Category(DATA_MOVEMENT, "#d62728", mention_from=0.10, rules=(
+        Rule(r"transpose|permute", "transpose"),
+        Rule(r"pack lh|pack_lh|packlh", "pack LH"),
+        Rule(r"reshape|view|squeeze|unsqueeze", "reshape"),
+        Rule(r"concatenate|\bcat\b", "concatenate"),
+        Rule(r"slice|split|select|index", "slice"),
+        Rule(r"convert|to_copy|_to_dim_order", "convert"),
+        Rule(r"expand|broadcast|repeat", "expand"),
+        Rule(r"copy|clone|pad", "copy"),
+        Rule(r"resize|upsample|depth to space|space to depth", "resize"),
+    )),
+    Category(ELEMENTWISE, "#2ca02c", rules_last=True, rules=(
+        Rule(r"gelu|sigmoid|hardswish|hard.?swish|tanh|relu|elu|swish|silu|exp\b|log\b|"
+             r"sqrt|rsqrt|square|abs|negate|clamp|floor|ceil|round|leaky", "activation"),
+        Rule(r"add|subtract|\bsub\b|multiply|\bmul\b|divide|\bdiv\b|maximum|minimum|"
+             r"squared difference|prelu|power|copysign", "binary"),
+    )),
+    Category(OTHER, "#9467bd", rules=(
+        Rule(r"softmax", "softmax"),
+        Rule(r"layer.?norm|batch.?norm|rms.?norm|group.?norm|normali", "normalisation"),
+        Rule(r"max pooling|average pooling|avg.?pool|max.?pool|argmax pooling|global", "pooling"),
+        Rule(r"mean|sum|reduce|max \(|min \(|\bamax\b|\bamin\b", "reduction"),
+    )),
+    Category(NON_DELEGATED, "#7f7f7f"),
 )
-_COMPILED = tuple((re.compile(p), c, s) for p, c, s in _RULES)
+
+
+def category_names() -> tuple[str, ...]:
+    """Category names in report order."""
+    return tuple(c.name for c in CATEGORIES)
+
+
+def by_name(name: str) -> Category:
+    """The table entry of a category name (every name the analysis writes comes from the table)."""
+    return {c.name: c for c in CATEGORIES}[name]
+
+
+def matmul_categories() -> tuple[Category, ...]:
+    return tuple(c for c in CATEGORIES if c.matmul)
+
+
+@lru_cache(maxsize=8)
+def _compiled(table: tuple[Category, ...]) -> tuple[tuple[re.Pattern[str], str, str], ...]:
+    """(pattern, category name, sub-category) in the order ``classify`` tries them."""
+    ordered = [c for c in table if not c.rules_last] + [c for c in table if c.rules_last]
+    return tuple((re.compile(rule.pattern), c.name, rule.subcategory) for c in ordered for rule in c.rules)
 
 
 @dataclass(frozen=True)
@@ -63,7 +126,7 @@ class OperatorKind:
     """Everything the analysis derives from one operator name."""
 
     name: str             # without the "#k" suffix
-    category: str         # one of CATEGORIES
+    category: str         # the name of one of CATEGORIES
     subcategory: str
     dtypes: tuple[str, ...]
     delegated: bool
@@ -104,7 +167,7 @@ def classify(name: str, delegated: bool = True) -> OperatorKind:
     base = strip_instance(name)
     lowered = base.lower()
     category, subcategory = OTHER, "other"
-    for pattern, cat, sub in _COMPILED:
+    for pattern, cat, sub in _compiled(CATEGORIES):
         if pattern.search(lowered):
             category, subcategory = cat, sub
             break

@@ -14,12 +14,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (backend must be chosen first)
 
 from sme2prof.fileio import write_bytes_atomic  # noqa: E402
-from sme2prof.analysis.categories import CATEGORIES  # noqa: E402
+from sme2prof.analysis import categories  # noqa: E402
+from sme2prof.analysis.rows import Comparison, ResultSummary  # noqa: E402
 
 WIDTH_IN = 12.8
 DPI = 100
-CATEGORY_COLOURS = {"CONV": "#1f77b4", "GEMM": "#ff7f0e", "Data Movement": "#d62728",
-                    "Elementwise": "#2ca02c", "Other": "#9467bd", "Non-delegated": "#7f7f7f"}
 MAX_LABEL = 38
 
 
@@ -31,8 +30,8 @@ def shorten(text: str, limit: int = MAX_LABEL) -> str:
     return text[:head] + "…" + text[len(text) - (limit - 1 - head):]
 
 
-def _label(res: dict) -> str:
-    return shorten(res["name"] + (" (emulated)" if res.get("emulated") else ""), 44)
+def _label(res: ResultSummary) -> str:
+    return shorten(res.name + (" (emulated)" if res.emulated else ""), 44)
 
 
 def _save(fig, path: Path) -> Path:
@@ -47,56 +46,56 @@ def _height(rows: int) -> float:
     return min(12.0, max(3.6, 1.4 + 0.42 * rows))
 
 
-def latency_chart(results: list[dict], path: Path) -> Path | None:
+def latency_chart(results: list[ResultSummary], path: Path) -> Path | None:
     """Median latency per result, whiskers p10–p90, dots at min and max."""
-    rows = [r for r in results if (r.get("latency") or {}).get("median_ms") is not None]
+    rows = [r for r in results if r.latency.median_ms is not None]
     if not rows:
         return None
     fig, ax = plt.subplots(figsize=(WIDTH_IN, _height(len(rows))))
     ys = list(range(len(rows)))[::-1]
     for y, r in zip(ys, rows):
-        lat = r["latency"]
-        colour = "#bbbbbb" if r.get("emulated") else ("#e6a23c" if lat["noisy"] else "#4c72b0")
-        ax.barh(y, lat["median_ms"], color=colour, height=0.6)
-        ax.errorbar(lat["median_ms"], y, xerr=[[lat["median_ms"] - lat["p10_ms"]],
-                                                [lat["p90_ms"] - lat["median_ms"]]],
+        lat = r.latency
+        colour = "#bbbbbb" if r.emulated else ("#e6a23c" if lat.noisy else "#4c72b0")
+        ax.barh(y, lat.median_ms, color=colour, height=0.6)
+        ax.errorbar(lat.median_ms, y, xerr=[[lat.median_ms - lat.p10_ms],
+                                            [lat.p90_ms - lat.median_ms]],
                     fmt="none", ecolor="black", capsize=5, lw=1.2)
-        ax.plot([lat["min_ms"], lat["max_ms"]], [y, y], "k.", ms=5)
-        ax.text(max(lat["p90_ms"], lat["max_ms"]), y, f"  {lat['median_ms']:.3f} ms (cv {100 * lat['cv']:.1f} %, n={lat['count']})",
+        ax.plot([lat.min_ms, lat.max_ms], [y, y], "k.", ms=5)
+        ax.text(max(lat.p90_ms, lat.max_ms), y, f"  {lat.median_ms:.3f} ms (cv {100 * lat.cv:.1f} %, n={lat.count})",
                 va="center", fontsize=10)
     ax.set_yticks(ys, [_label(r) for r in rows], fontsize=11)
-    xmax = max(r["latency"]["max_ms"] for r in rows)
+    xmax = max(r.latency.max_ms for r in rows)
     ax.set_xlim(0, xmax * 1.45)
     ax.set_xlabel("end-to-end latency per inference (ms): bar = median, whiskers = p10–p90, dots = min/max",
                   fontsize=11)
     title = "End-to-end latency (orange: noisy, cv > 5 %"
-    title += "; grey: emulated — not a performance result)" if any(r.get("emulated") for r in rows) else ")"
+    title += "; grey: emulated — not a performance result)" if any(r.emulated for r in rows) else ")"
     ax.set_title(title, fontsize=13)
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     return _save(fig, path)
 
 
-def category_chart(results: list[dict], path: Path) -> Path | None:
+def category_chart(results: list[ResultSummary], path: Path) -> Path | None:
     """Stacked 100 % bars: each result's operator time split into the categories."""
-    rows = [r for r in results if r.get("categories")]
+    rows = [r for r in results if r.categories]
     if not rows:
         return None
     fig, ax = plt.subplots(figsize=(WIDTH_IN, _height(len(rows)) + 0.8))
     ys = list(range(len(rows)))[::-1]
-    for cat in CATEGORIES:
+    for cat in categories.CATEGORIES:
         lefts = []
         for r in rows:
             before = 0.0
-            for c in r["categories"]:
-                if c["category"] == cat:
+            for c in r.categories:
+                if c.category == cat.name:
                     break
-                before += c["share"]
+                before += c.share
             lefts.append(100 * before)
-        widths = [100 * next(c["share"] for c in r["categories"] if c["category"] == cat) for r in rows]
+        widths = [100 * next(c.share for c in r.categories if c.category == cat.name) for r in rows]
         if not any(widths):
             continue
-        ax.barh(ys, widths, left=lefts, color=CATEGORY_COLOURS[cat], label=cat, height=0.6)
+        ax.barh(ys, widths, left=lefts, color=cat.colour, label=cat.name, height=0.6)
         for y, left, w in zip(ys, lefts, widths):
             if w >= 6:
                 ax.text(left + w / 2, y, f"{w:.0f}%", ha="center", va="center", color="white",
@@ -105,27 +104,27 @@ def category_chart(results: list[dict], path: Path) -> Path | None:
     ax.set_xlim(0, 100)
     ax.set_xlabel("share of operator time (%)", fontsize=11)
     ax.set_title("Operator time by category", fontsize=13)
-    ax.legend(ncol=6, loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=10, frameon=False)
+    ax.legend(ncol=len(categories.CATEGORIES), loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=10, frameon=False)
     fig.tight_layout()
     return _save(fig, path)
 
 
-def top_operators_chart(results: list[dict], path: Path, top: int = 12) -> Path | None:
+def top_operators_chart(results: list[ResultSummary], path: Path, top: int = 12) -> Path | None:
     """Time per iteration of the heaviest operators, one bar per result (up to 4)."""
-    rows = [r for r in results if r.get("operators")][:4]
+    rows = [r for r in results if r.operators][:4]
     if not rows:
         return None
     weight: dict[str, float] = {}
     for r in rows:
-        for op in r["operators"]:
-            weight[op["name"]] = max(weight.get(op["name"], 0.0), op["per_iteration_ms"])
+        for op in r.operators:
+            weight[op.name] = max(weight.get(op.name, 0.0), op.per_iteration_ms)
     names = sorted(weight, key=weight.get, reverse=True)[:top]
     fig, ax = plt.subplots(figsize=(WIDTH_IN, _height(len(names) * (0.6 + 0.25 * len(rows)))))
     bar_h = 0.8 / len(rows)
     ys = list(range(len(names)))[::-1]
     colours = ["#4c72b0", "#dd8452", "#55a868", "#c44e52"]
     for i, r in enumerate(rows):
-        ms = {op["name"]: op["per_iteration_ms"] for op in r["operators"]}
+        ms = {op.name: op.per_iteration_ms for op in r.operators}
         ax.barh([y + 0.4 - bar_h * (i + 0.5) for y in ys], [ms.get(n, 0.0) for n in names],
                 height=bar_h, color=colours[i], label=_label(r))
     ax.set_yticks(ys, [shorten(n) for n in names], fontsize=10)
@@ -137,27 +136,27 @@ def top_operators_chart(results: list[dict], path: Path, top: int = 12) -> Path 
     return _save(fig, path)
 
 
-def comparison_chart(cmp: dict, path: Path) -> Path | None:
+def comparison_chart(cmp: Comparison, path: Path) -> Path | None:
     """Per-category time of A and baseline B side by side, speedup written next to it."""
-    cats = cmp.get("categories") or []
+    cats = cmp.categories
     if not cats:
         return None
     fig, ax = plt.subplots(figsize=(WIDTH_IN, _height(len(cats) * 1.3)))
     ys = list(range(len(cats)))[::-1]
-    ax.barh([y + 0.2 for y in ys], [c["b_ms"] for c in cats], height=0.4, color="#bbbbbb",
-            label=f"{shorten(cmp['b'], 40)} (baseline)")
-    ax.barh([y - 0.2 for y in ys], [c["a_ms"] for c in cats], height=0.4,
-            color=[CATEGORY_COLOURS[c["category"]] for c in cats], label=shorten(cmp["a"], 40))
+    ax.barh([y + 0.2 for y in ys], [c.b_ms for c in cats], height=0.4, color="#bbbbbb",
+            label=f"{shorten(cmp.b, 40)} (baseline)")
+    ax.barh([y - 0.2 for y in ys], [c.a_ms for c in cats], height=0.4,
+            color=[categories.by_name(c.category).colour for c in cats], label=shorten(cmp.a, 40))
     for y, c in zip(ys, cats):
-        sp = f"{c['speedup']:.2f}×" if c["speedup"] else "—"
-        ax.text(max(c["a_ms"], c["b_ms"]), y, f"  {sp}", va="center", fontsize=11)
-    ax.set_yticks(ys, [c["category"] for c in cats], fontsize=11)
-    xmax = max(max(c["a_ms"], c["b_ms"]) for c in cats)
+        sp = f"{c.speedup:.2f}×" if c.speedup else "—"
+        ax.text(max(c.a_ms, c.b_ms), y, f"  {sp}", va="center", fontsize=11)
+    ax.set_yticks(ys, [c.category for c in cats], fontsize=11)
+    xmax = max(max(c.a_ms, c.b_ms) for c in cats)
     ax.set_xlim(0, xmax * 1.25)
     ax.set_xlabel("time per inference (ms)", fontsize=11)
-    em = " — emulated, not a performance result" if cmp["emulated"] else ""
-    sp = f"{cmp['speedup']:.2f}×" if cmp.get("speedup") else "n/a"
-    ax.set_title(f"{shorten(cmp['a'], 40)} vs {shorten(cmp['b'], 40)}: end-to-end {sp}{em}", fontsize=13)
+    em = " — emulated, not a performance result" if cmp.emulated else ""
+    sp = f"{cmp.speedup:.2f}×" if cmp.speedup else "n/a"
+    ax.set_title(f"{shorten(cmp.a, 40)} vs {shorten(cmp.b, 40)}: end-to-end {sp}{em}", fontsize=13)
     ax.legend(fontsize=10, loc="lower right")
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()

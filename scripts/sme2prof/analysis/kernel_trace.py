@@ -77,40 +77,30 @@ _DTYPE_PREFIXES = ("pqs8", "pf32", "pf16", "bf16", "qp8", "qd8", "qs8", "qu8", "
 
 @dataclass
 class Microkernel:
-    """One microkernel XNNPACK reported choosing."""
+    """One microkernel XNNPACK reported choosing (a row of kernels.csv, in column order)."""
 
     name: str                 # xnn_pf32_gemm_minmax_ukernel_32x32__neonsme
-    kind: str                 # the word in the log line: gemm, igemm, binary, unary, ...
+    isa_class: str            # __neonsme2 | __neonsme | NEON | x86 | scalar | other
     dtype: str                # pf32, f32, qd8_f32_qc8w, x32, xx
     op: str                   # gemm, igemm, dwconv, vaddc, transposec, ...
+    kind: str                 # the word in the log line: gemm, igemm, binary, unary, ...
     isa: str                  # text after "__": neonsme, asm_aarch64_neonfma_ld128, avx512f
-    isa_class: str            # __neonsme2 | __neonsme | NEON | x86 | scalar | other
     count: int = 1            # how many times the log named it
     operators: list[str] = field(default_factory=list)   # matched ETDump operator names
-
-    def to_dict(self) -> dict:
-        return {"name": self.name, "kind": self.kind, "dtype": self.dtype, "op": self.op,
-                "isa": self.isa, "isa_class": self.isa_class, "count": self.count,
-                "operators": list(self.operators)}
 
 
 @dataclass
 class KernelTrace:
-    """What one XNNPACK log says."""
+    """What one XNNPACK log says (the ``kernels`` block of a result in summary.json)."""
 
     path: str
+    lines: int
+    isa_classes: list[str] = field(init=False)   # every kernel's isa_class, once, sorted
     kernels: list[Microkernel]
     operators_run: dict[str, int]     # 'Fully Connected (NC, PF32) GEMM' -> times run
-    lines: int
 
-    @property
-    def isa_classes(self) -> list[str]:
-        return sorted({k.isa_class for k in self.kernels})
-
-    def to_dict(self) -> dict:
-        return {"path": self.path, "lines": self.lines, "isa_classes": self.isa_classes,
-                "kernels": [k.to_dict() for k in self.kernels],
-                "operators_run": dict(self.operators_run)}
+    def __post_init__(self) -> None:
+        self.isa_classes = sorted({k.isa_class for k in self.kernels})
 
 
 def classify_isa(isa: str) -> str:

@@ -6,8 +6,11 @@ then the tables that back them, and the charts.
 """
 from __future__ import annotations
 
-from sme2prof.analysis.categories import CATEGORIES
+from typing import Sequence
+
+from sme2prof.analysis import categories
 from sme2prof.analysis.result_analysis import EMULATED_LABEL
+from sme2prof.analysis.rows import Comparison, ResultSummary, Summary
 
 TOP_OPERATORS = 15
 
@@ -28,64 +31,64 @@ def _pct(v: float | None) -> str:
     return "—" if v is None else f"{100 * v:.1f} %"
 
 
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+def _table(header: list[str], rows: Sequence[Sequence[object]]) -> list[str]:
     out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     out += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
     return out + [""]
 
 
-def _provenance(summary: dict) -> list[str]:
+def _provenance(summary: Summary) -> list[str]:
     lines = ["## Provenance", ""]
-    for run in summary["runs"]:
-        model = run.get("model") or {}
+    for run in summary.runs:
+        model = run.model or {}
         export = model.get("export") or {}
-        et = run.get("executorch") or {}
-        host = run.get("host") or {}
+        et = run.executorch or {}
+        host = run.host or {}
         feats = host.get("cpu_features") or {}
         flags = ", ".join(k for k, v in feats.items() if v is True) or "none detected"
-        lines += [f"- **Run** `{run['run_id']}` ({run.get('status', '?')}), {run.get('started_at', '?')}",
+        lines += [f"- **Run** `{run.run_id}` ({run.status}), {run.started_at}",
                   f"  - model: `{model.get('path', '?')}`"
                   + (f" — {export.get('model', '')} {export.get('dtype', '')}".rstrip() if export else "")
                   + (f", sha256 {str(model.get('sha256'))[:12]}…" if model.get("sha256") else ""),
                   f"  - ExecuTorch {et.get('version', '?')} (commit {str(et.get('git_commit') or '?')[:12]})",
                   f"  - host: {host.get('os', '?')} {host.get('os_version', '')} {host.get('machine', '')}, "
                   f"{host.get('cpu_model') or 'CPU ?'}, {host.get('cpu_count', '?')} cores; CPU features: {flags}"]
-    for res in summary["results"]:
-        bi = res.get("build_info") or {}
+    for res in summary.results:
+        bi = res.build_info or {}
         build = ", ".join(f"{k}={bi[k]}" for k in ("variant", "platform", "sme", "sme2", "xnntrace",
                                                    "executorch_commit", "compiler") if k in bi)
-        where = res.get("target") or {}
+        where = res.target or {}
         where_txt = f"; runs on {where.get('description') or where}" if where else ""
-        lines.append(f"- **{res['name']}**: runner `{res.get('runner') or 'n/a'}` "
-                     f"({res.get('runner_kind') or 'ETDump file'}{'; ' + build if build else ''})"
-                     f"{where_txt}; ETDump `{res.get('etdump')}`; ETRecord "
-                     f"{'`' + res['etrecord'] + '`' if res.get('etrecord') else 'none'}"
-                     + (f"; **{EMULATED_LABEL}**" if res.get("emulated") else ""))
+        lines.append(f"- **{res.name}**: runner `{res.runner or 'n/a'}` "
+                     f"({res.runner_kind or 'ETDump file'}{'; ' + build if build else ''})"
+                     f"{where_txt}; ETDump `{res.etdump}`; ETRecord "
+                     f"{'`' + res.etrecord + '`' if res.etrecord else 'none'}"
+                     + (f"; **{EMULATED_LABEL}**" if res.emulated else ""))
     return lines + [""]
 
 
-def _latency(results: list[dict]) -> list[str]:
+def _latency(results: list[ResultSummary]) -> list[str]:
     rows = []
     for r in results:
-        lat = r.get("latency") or {}
-        name = r["name"] + (" *(emulated)*" if r.get("emulated") else "")
-        flag = "noisy" if lat.get("noisy") else ("" if lat.get("count") else r["status"])
-        rows.append([name, lat.get("count", 0), _ms(lat.get("median_ms")), _ms(lat.get("p10_ms")),
-                     _ms(lat.get("p90_ms")), _ms(lat.get("mean_ms")), _ms(lat.get("std_ms")),
-                     _pct(lat.get("cv")), _ms(lat.get("min_ms")), _ms(lat.get("max_ms")), flag])
+        lat = r.latency
+        name = r.name + (" *(emulated)*" if r.emulated else "")
+        flag = "noisy" if lat.noisy else ("" if lat.count else r.status)
+        rows.append([name, lat.count, _ms(lat.median_ms), _ms(lat.p10_ms), _ms(lat.p90_ms),
+                     _ms(lat.mean_ms), _ms(lat.std_ms), _pct(lat.cv), _ms(lat.min_ms),
+                     _ms(lat.max_ms), flag])
     return ["## End-to-end latency (ms)", ""] + _table(
         ["result", "n", "median", "p10", "p90", "mean", "std", "cv", "min", "max", "flag"], rows)
 
 
-def _accounting(results: list[dict]) -> list[str]:
+def _accounting(results: list[ResultSummary]) -> list[str]:
     rows = []
     for r in results:
-        a = r.get("time_accounting") or {}
-        if not a:
+        a = r.time_accounting
+        if a is None:
             continue
-        rows.append([r["name"], _ms(a.get("execute_ms")), _ms(a.get("xnnpack_operator_ms")),
-                     _ms(a.get("non_delegated_operator_ms")), _ms(a.get("delegate_overhead_ms")),
-                     _ms(a.get("operator_call_overhead_ms")), _ms(a.get("framework_ms"))])
+        rows.append([r.name, _ms(a.execute_ms), _ms(a.xnnpack_operator_ms),
+                     _ms(a.non_delegated_operator_ms), _ms(a.delegate_overhead_ms),
+                     _ms(a.operator_call_overhead_ms), _ms(a.framework_ms)])
     if not rows:
         return []
     return ["## Where each inference's time went (ms per iteration, mean)", "",
@@ -96,89 +99,87 @@ def _accounting(results: list[dict]) -> list[str]:
          "call overhead", "framework"], rows)
 
 
-def _categories(results: list[dict]) -> list[str]:
-    with_cats = [r for r in results if r.get("categories")]
+def _categories(results: list[ResultSummary]) -> list[str]:
+    with_cats = [r for r in results if r.categories]
     if not with_cats:
         return []
     rows = []
-    for cat in CATEGORIES:
+    for cat in categories.category_names():
         cells = []
         for r in with_cats:
-            c = next(x for x in r["categories"] if x["category"] == cat)
-            top = f" ({c['top_subcategory']})" if c.get("top_subcategory") else ""
-            cells.append(_pct(c["share"]) + top if c["share"] else "—")
+            c = next(x for x in r.categories if x.category == cat)
+            top = f" ({c.top_subcategory})" if c.top_subcategory else ""
+            cells.append(_pct(c.share) + top if c.share else "—")
         rows.append([cat, *cells])
-    return ["## Operator time by category", ""] + _table(["category", *[r["name"] for r in with_cats]], rows)
+    return ["## Operator time by category", ""] + _table(["category", *[r.name for r in with_cats]], rows)
 
 
-def _operators(res: dict) -> list[str]:
-    rows = [[op["name"] + ("" if op["delegated"] else " *(non-delegated)*"), op["category"],
-             op["subcategory"], op["calls_per_iteration"], _ms(op["per_iteration_ms"]),
-             _ms(op["median_ms"]), _pct(op["share"])] for op in res["operators"][:TOP_OPERATORS]]
-    more = len(res["operators"]) - TOP_OPERATORS
+def _operators(res: ResultSummary) -> list[str]:
+    rows = [[op.name + ("" if op.delegated else " *(non-delegated)*"), op.category,
+             op.subcategory, op.calls_per_iteration, _ms(op.per_iteration_ms),
+             _ms(op.median_ms), _pct(op.share)] for op in res.operators[:TOP_OPERATORS]]
+    more = len(res.operators) - TOP_OPERATORS
     tail = [f"({more} more in operators.csv)", ""] if more > 0 else []
-    return [f"### {res['name']}", ""] + _table(
+    return [f"### {res.name}", ""] + _table(
         ["operator", "category", "sub-category", "calls/iter", "ms/iter", "median ms/call", "share"],
         rows) + tail
 
 
-def _kernels(res: dict) -> list[str]:
-    sme = res.get("sme") or {}
-    lines = [f"- **{res['name']}**: {sme.get('verdict', 'no operator data')}"]
-    k = res.get("kernels")
-    if k:
-        rows = [[f"`{x['name']}`", x["isa_class"], x["dtype"], x["op"],
-                 ", ".join(x["operators"]) or "— (no matching operator in the ETDump)"]
-                for x in k["kernels"]]
+def _kernels(res: ResultSummary) -> list[str]:
+    lines = [f"- **{res.name}**: {res.sme.verdict if res.sme else 'no operator data'}"]
+    if res.kernels:
+        rows = [[f"`{x.name}`", x.isa_class, x.dtype, x.op,
+                 ", ".join(x.operators) or "— (no matching operator in the ETDump)"]
+                for x in res.kernels.kernels]
         lines += ["", *_table(["microkernel", "ISA", "dtype", "op", "ETDump operators"], rows)]
     return lines
 
 
-def _layers(res: dict) -> list[str]:
+def _layers(res: ResultSummary) -> list[str]:
     """Which model layers each delegate partition / portable call holds (needs the ETRecord)."""
-    rows = [[p["instruction_id"], p["kind"], _ms(p["per_iteration_ms"]),
-             ", ".join(p["layers"][:6]) + (" …" if len(p["layers"]) > 6 else ""),
-             ", ".join(sorted(set(p["aten_ops"])))[:120]]
-            for p in res.get("partitions") or [] if p["layers"] or p["aten_ops"]]
+    rows = [[p.instruction_id, p.kind, _ms(p.per_iteration_ms),
+             ", ".join(p.layers[:6]) + (" …" if len(p.layers) > 6 else ""),
+             ", ".join(sorted(set(p.aten_ops)))[:120]]
+            for p in res.partitions if p.layers or p.aten_ops]
     if not rows:
         return []
-    return [f"### {res['name']}", ""] + _table(
+    return [f"### {res.name}", ""] + _table(
         ["instruction", "call", "ms/iter", "model layers", "aten ops"], rows)
 
 
-def _comparison(cmp: dict) -> list[str]:
-    em = f" — {EMULATED_LABEL}" if cmp["emulated"] else ""
-    sp = f"{cmp['speedup']:.2f}×" if cmp.get("speedup") else "n/a"
-    lines = [f"### {cmp['a']} vs {cmp['b']} (baseline){em}", "",
-             f"End-to-end speedup **{sp}** (median {_ms(cmp['b_median_ms'])} → {_ms(cmp['a_median_ms'])} ms; "
-             f"{cmp['convention']})" + (" — noisy, compare with care" if cmp["noisy"] else "") + ".", ""]
-    lines += _table(["category", f"{cmp['b']} ms", f"{cmp['a']} ms", "speedup"],
-                    [[c["category"], _ms(c["b_ms"]), _ms(c["a_ms"]),
-                      f"{c['speedup']:.2f}×" if c["speedup"] else "—"] for c in cmp["categories"]])
-    lines += _table(["operator", f"{cmp['b']} ms", f"{cmp['a']} ms", "speedup", "path"],
-                    [[o["operator"], _ms(o["b_ms"]), _ms(o["a_ms"]),
-                      f"{o['speedup']:.2f}×" if o["speedup"] else "—",
-                      (", ".join(o["b_names"]) + " → " + ", ".join(o["a_names"])) if o["path_changed"]
-                      else ("only in " + (cmp["a"] if o["only_in"] == "a" else cmp["b"]) if o["only_in"] else "same")]
-                     for o in cmp["operators"][:TOP_OPERATORS]])
+def _comparison(cmp: Comparison) -> list[str]:
+    em = f" — {EMULATED_LABEL}" if cmp.emulated else ""
+    sp = f"{cmp.speedup:.2f}×" if cmp.speedup else "n/a"
+    lines = [f"### {cmp.a} vs {cmp.b} (baseline){em}", "",
+             f"End-to-end speedup **{sp}** (median {_ms(cmp.b_median_ms)} → {_ms(cmp.a_median_ms)} ms; "
+             f"{cmp.convention})" + (" — noisy, compare with care" if cmp.noisy else "") + ".", ""]
+    lines += _table(["category", f"{cmp.b} ms", f"{cmp.a} ms", "speedup"],
+                    [[c.category, _ms(c.b_ms), _ms(c.a_ms),
+                      f"{c.speedup:.2f}×" if c.speedup else "—"] for c in cmp.categories])
+    lines += _table(["operator", f"{cmp.b} ms", f"{cmp.a} ms", "speedup", "path"],
+                    [[o.operator, _ms(o.b_ms), _ms(o.a_ms),
+                      f"{o.speedup:.2f}×" if o.speedup else "—",
+                      (", ".join(o.b_names) + " → " + ", ".join(o.a_names)) if o.path_changed
+                      else ("only in " + (cmp.a if o.only_in == "a" else cmp.b) if o.only_in else "same")]
+                     for o in cmp.operators[:TOP_OPERATORS]])
     return lines
 
 
-def render_report(summary: dict) -> str:
-    """The Markdown report for a summary dict (as written to summary.json)."""
-    results = summary["results"]
-    title = ", ".join(sorted({r.get("model_name") or "" for r in results} - {""})) or "ETDump analysis"
+def render_report(summary: Summary) -> str:
+    """The Markdown report of a summary (what summary.json holds)."""
+    results = summary.results
+    title = ", ".join(sorted({r.model_name or "" for r in results} - {""})) or "ETDump analysis"
     lines = [f"# Profiling report: {title}", "",
-             f"Analysed {len(results)} result(s) in {summary['analysis_seconds']:.1f} s "
-             f"on {summary['generated_at']}.", ""]
-    if any(r.get("emulated") for r in results):
+             f"Analysed {len(results)} result(s) in {summary.analysis_seconds:.1f} s "
+             f"on {summary.generated_at}.", ""]
+    if any(r.emulated for r in results):
         lines += [f"> Results marked *(emulated)* ran under an emulator: {EMULATED_LABEL}. "
                   "Only their operator paths and kernels are evidence.", ""]
-    lines += ["## Findings", ""] + [f"- {f}" for f in summary["findings"]] + [""]
-    if summary["problems"]:
-        lines += ["## Problems", ""] + [f"- {p}" for p in summary["problems"]] + [""]
+    lines += ["## Findings", ""] + [f"- {f}" for f in summary.findings] + [""]
+    if summary.problems:
+        lines += ["## Problems", ""] + [f"- {p}" for p in summary.problems] + [""]
     lines += _provenance(summary) + _latency(results) + _accounting(results) + _categories(results)
-    with_ops = [r for r in results if r.get("operators")]
+    with_ops = [r for r in results if r.operators]
     if with_ops:
         lines += ["## Top operators", ""]
         for r in with_ops:
@@ -192,13 +193,13 @@ def render_report(summary: dict) -> str:
     for r in with_ops:
         lines += _kernels(r)
     lines.append("")
-    if summary["comparisons"]:
+    if summary.comparisons:
         lines += ["## Comparisons", ""]
-        for cmp in summary["comparisons"]:
+        for cmp in summary.comparisons:
             lines += _comparison(cmp)
-    notes = [(r["name"], n) for r in results for n in r.get("notes") or []]
+    notes = [(r.name, n) for r in results for n in r.notes]
     if notes:
         lines += ["## Notes", ""] + [f"- {name}: {n}" for name, n in notes] + [""]
-    lines += ["## Files", ""] + [f"- [{f}]({f})" for f in summary["files"]["tables"]]
-    lines += [""] + [f"![{c['title']}]({c['file']})" for c in summary["files"]["charts"]] + [""]
+    lines += ["## Files", ""] + [f"- [{f}]({f})" for f in summary.files.tables]
+    lines += [""] + [f"![{c.title}]({c.file})" for c in summary.files.charts] + [""]
     return "\n".join(lines)

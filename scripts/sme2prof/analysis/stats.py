@@ -8,9 +8,26 @@ from __future__ import annotations
 
 import math
 import statistics
+from dataclasses import dataclass
 from typing import Sequence
 
 NOISY_CV = 0.05
+
+
+@dataclass(frozen=True)
+class LatencyStats:
+    """One result's end-to-end latency; all None (count 0) when nothing was timed."""
+
+    count: int = 0
+    median_ms: float | None = None
+    p10_ms: float | None = None
+    p90_ms: float | None = None
+    mean_ms: float | None = None
+    std_ms: float | None = None
+    cv: float | None = None
+    min_ms: float | None = None
+    max_ms: float | None = None
+    noisy: bool | None = None
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -24,20 +41,18 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
-def latency_stats(values_ms: Sequence[float]) -> dict:
+def latency_stats(values_ms: Sequence[float]) -> LatencyStats:
     """Median, p10, p90, mean, std, cv, min, max, count, and the noisy flag."""
     values = [float(v) for v in values_ms]
     if not values:
-        return {"count": 0, "median_ms": None, "p10_ms": None, "p90_ms": None,
-                "mean_ms": None, "std_ms": None, "cv": None, "min_ms": None,
-                "max_ms": None, "noisy": None}
+        return LatencyStats()
     mean = statistics.fmean(values)
     std = statistics.stdev(values) if len(values) > 1 else 0.0
     cv = std / mean if mean > 0 else 0.0
-    return {"count": len(values), "median_ms": statistics.median(values),
-            "p10_ms": percentile(values, 10), "p90_ms": percentile(values, 90),
-            "mean_ms": mean, "std_ms": std, "cv": cv, "min_ms": min(values),
-            "max_ms": max(values), "noisy": cv > NOISY_CV}
+    return LatencyStats(count=len(values), median_ms=statistics.median(values),
+                        p10_ms=percentile(values, 10), p90_ms=percentile(values, 90),
+                        mean_ms=mean, std_ms=std, cv=cv, min_ms=min(values),
+                        max_ms=max(values), noisy=cv > NOISY_CV)
 
 
 def ratio(numerator: float | None, denominator: float | None) -> float | None:

@@ -3,7 +3,7 @@
 Why only a transport: what makes a profile trustworthy (validation, runner guards,
 warm-up + timed iterations in one process, manifest, Ctrl-C, resume) must not differ
 between host and phone, so ``pipeline.py`` does all of it and this module only moves
-files and commands: push the .pte, the ``android-arm64-*`` runner and its
+files and commands (it is a ``Transport``, see ``transport.py``): push the .pte, the ``android-arm64-*`` runner and its
 ``libc++_shared.so`` to ``/data/local/tmp/sme2prof/``, run the runner with
 ``adb shell`` and executor_runner's flags, pull the ETDump back, and describe the
 device from ``getprop`` and ``/proc/cpuinfo``. A phone that disconnects mid-run fails
@@ -21,7 +21,9 @@ from pathlib import Path
 from sme2prof.pipeline import run_layout
 from sme2prof.errors import UserError
 from sme2prof.host_info import parse_proc_cpuinfo
-from sme2prof.pipeline.run import PIPELINE_SCRIPTS, Job, TransportLost, log_tail, run_logged
+from sme2prof.pipeline.config import Experiment
+from sme2prof.pipeline.run import PIPELINE_SCRIPTS, log_tail, run_logged
+from sme2prof.pipeline.transport import Job, TransportLost
 from sme2prof.runners.spec import ResolvedRunner, runner_flags
 from sme2prof.runners.registry import EMULATED_RUNNERS, PYBIND, WHEEL
 from sme2prof.runners.resolve import check_target
@@ -152,11 +154,11 @@ class AndroidTransport:
             raise
         return describe_device(props, cpuinfo, self.serial)
 
-    def check_runner_name(self, experiment: dict) -> None:
-        name = experiment["runner"]
+    def check_runner_name(self, experiment: Experiment) -> None:
+        name = experiment.runner
         if name in (PYBIND, WHEEL, *EMULATED_RUNNERS) or (
                 "/" not in name and not name.startswith(ANDROID_PLATFORM + "-")):
-            raise UserError(f"experiment {experiment['name']!r}: runner {name!r} cannot run on an Android phone",
+            raise UserError(f"experiment {experiment.name!r}: runner {name!r} cannot run on an Android phone",
                             f"use {ANDROID_PLATFORM}-sme2-on / -sme2-off (bash scripts/build_runners.sh "
                             f"--platform {ANDROID_PLATFORM}), or profile on this host with scripts/mac_pipeline.py")
 
@@ -193,7 +195,7 @@ class AndroidTransport:
             self._adb("shell", "chmod", "755", f"{remote_dir}/{runner.binary.name}")
 
     def _remote_result_dir(self, job: Job) -> str:
-        return f"{DEVICE_ROOT}/{self.run_id}/{job.experiment['name']}/t{job.threads}"
+        return f"{DEVICE_ROOT}/{self.run_id}/{job.experiment.name}/t{job.threads}"
 
     def command(self, job: Job, model: Path, result_dir: Path) -> list[str]:
         remote_dir = self._remote_runner_dir(job.runner)
@@ -204,11 +206,11 @@ class AndroidTransport:
         return self._argv("shell", script)
 
     def execute(self, job: Job, model: Path, result_dir: Path, log_file: Path) -> int:
-        tracing = job.experiment["mode"] == "xnntrace"
+        tracing = job.experiment.mode == "xnntrace"
         if tracing:
             self._adb("logcat", "-c")
         returncode = run_logged(self.command(job, model, result_dir), log_file, None,
-                                job.experiment["timeout_seconds"])
+                                job.experiment.timeout_seconds)
         lost = _lost_message(log_tail(log_file, 3)) if returncode != 0 else None
         if lost:
             raise TransportLost(lost)

@@ -14,6 +14,7 @@ from sme2prof.pipeline import run_layout
 from sme2prof.errors import UserError
 from sme2prof.fileio import read_json
 from sme2prof.pipeline.run import HostTransport, run_pipeline
+from sme2prof.pipeline.transport import Transport
 
 HOST_EPILOG = """examples:
   python scripts/mac_pipeline.py --config configs/examples/linux_quickstart.json
@@ -51,7 +52,7 @@ def build_parser(prog: str, description: str, epilog: str) -> argparse.ArgumentP
     return parser
 
 
-def run_with_optional_json(args: argparse.Namespace, transport) -> int:
+def run_with_optional_json(args: argparse.Namespace, transport: Transport) -> int:
     """Run the pipeline; with --json keep stdout for one machine-readable summary (for agents)."""
     if not args.json:
         return run_pipeline(args.config, transport, dry_run=args.dry_run, resume=args.resume,

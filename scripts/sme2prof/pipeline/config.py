@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,33 +27,80 @@ SME2_EXPECTATIONS = ("on", "off", "any")
 RESERVED_EXPERIMENT_NAMES = ("analysis",)  # would collide with <run>/analysis/
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
-# key: (required, default, one-line meaning shown in errors)
-TOP_LEVEL_KEYS: dict[str, tuple[bool, Any, str]] = {
-    "model": (True, None, "path to the .pte file"),
-    "output_root": (False, None, "folder that receives <run-id>/ (default out/runs)"),
-    "experiments": (True, None, "non-empty list of experiments"),
-    "analysis": (False, {}, "analysis options, e.g. compare_pairs"),
-    "label": (False, "", "short text appended to the run id"),
-    "description": (False, "", "free text kept in the manifest"),
-}
-EXPERIMENT_KEYS: dict[str, tuple[bool, Any, str]] = {
-    "name": (True, None, "unique experiment name (letters, digits, _ . -)"),
-    "runner": (True, None, "pybind, wheel, a built runner name, or a path to a binary"),
-    "mode": (False, "timing", "timing or xnntrace"),
-    "runs": (False, 10, "timed iterations (> 0)"),
-    "warmup": (False, 2, "warm-up iterations before the timed ones (>= 0)"),
-    "threads": (False, [1], "list of CPU thread counts (each > 0)"),
-    "sme2": (False, "any", "expected SME2 state: on, off or any"),
-    "cpu": (False, None, f"emulated CPU for {', '.join(EMULATED_RUNNERS)}, e.g. max or max,sme=off"),
-    "timeout_seconds": (False, 900, "seconds before one runner invocation is stopped"),
-    "description": (False, "", "free text kept in the manifest"),
-}
-ANALYSIS_KEYS: dict[str, tuple[bool, Any, str]] = {
-    "compare_pairs": (False, [], "list of [experiment_a, experiment_b] pairs"),
-}
+_MEANING = "meaning"
 
 
-def load_config(path: str | Path) -> dict:
+def _key(meaning: str, default: Any = MISSING) -> Any:
+    """A config key: its field name is the JSON key, ``meaning`` is shown when it is missing."""
+    return field(default=default, metadata={_MEANING: meaning})
+
+
+# The dataclasses below are the config's one definition: their fields, in order, are the
+# JSON keys (and the order config.json and the manifest keep), their defaults the
+# defaults, and the *_KEYS tables that the checks and the error messages use derive
+# from them. Keys without a default are required.
+
+@dataclass(frozen=True, kw_only=True)
+class AnalysisOptions:
+    compare_pairs: tuple[tuple[str, str], ...] = _key("list of [experiment_a, experiment_b] pairs", ())
+
+
+@dataclass(frozen=True, kw_only=True)
+class Experiment:
+    """One experiment: a runner, how to run it, and the thread counts to run it at."""
+
+    name: str = _key("unique experiment name (letters, digits, _ . -)")
+    runner: str = _key("pybind, wheel, a built runner name, or a path to a binary")
+    mode: str = _key("timing or xnntrace", "timing")
+    runs: int = _key("timed iterations (> 0)", 10)
+    warmup: int = _key("warm-up iterations before the timed ones (>= 0)", 2)
+    threads: tuple[int, ...] = _key("list of CPU thread counts (each > 0)", (1,))
+    sme2: str = _key("expected SME2 state: on, off or any", "any")
+    cpu: str | None = _key(f"emulated CPU for {', '.join(EMULATED_RUNNERS)}, e.g. max or max,sme=off", None)
+    timeout_seconds: int = _key("seconds before one runner invocation is stopped", 900)
+    description: str = _key("free text kept in the manifest", "")
+
+    @property
+    def num_executions(self) -> int:
+        """Every runner invocation runs the warm-up and the timed iterations in one process."""
+        return self.warmup + self.runs
+
+
+@dataclass(frozen=True, kw_only=True)
+class Config:
+    """A validated config: every key present (defaults filled), every value checked."""
+
+    model: str = _key("path to the .pte file")
+    output_root: str | None = _key("folder that receives <run-id>/ (default out/runs)", None)
+    experiments: tuple[Experiment, ...] = _key("non-empty list of experiments")
+    analysis: AnalysisOptions = _key("analysis options, e.g. compare_pairs", AnalysisOptions())
+    label: str = _key("short text appended to the run id", "")
+    description: str = _key("free text kept in the manifest", "")
+
+    def to_json(self) -> dict:
+        """The config as JSON data, as config.json and the manifest store it."""
+        return json.loads(json.dumps(asdict(self)))
+
+
+def _schema(cls: type) -> dict[str, tuple[bool, Any, str]]:
+    """key: (required, default as JSON, one-line meaning shown in errors).
+
+    A nested options object defaults to ``{}``: each of its keys then takes its own default.
+    """
+    schema = {}
+    for f in fields(cls):
+        required = f.default is MISSING
+        default = None if required else ({} if is_dataclass(f.default) else json.loads(json.dumps(f.default)))
+        schema[f.name] = (required, default, f.metadata[_MEANING])
+    return schema
+
+
+TOP_LEVEL_KEYS = _schema(Config)
+EXPERIMENT_KEYS = _schema(Experiment)
+ANALYSIS_KEYS = _schema(AnalysisOptions)
+
+
+def load_config(path: str | Path) -> Config:
     """Read, parse and validate a config file; returns the config with defaults filled."""
     config_path = Path(path)
     if config_path.is_dir():
@@ -76,8 +124,8 @@ def parse_json(text: str, source: str) -> Any:
                         ) from None
 
 
-def validate_config(data: Any, source: str = "config") -> dict:
-    """Check every key, type and range; return a normalised copy with defaults filled."""
+def validate_config(data: Any, source: str = "config") -> Config:
+    """Check every key, type and range; return the typed config with defaults filled."""
     if not isinstance(data, dict):
         raise UserError(f"{source}: the config must be a JSON object, got {type(data).__name__}",
                         'start from configs/templates/mac_template.json ({"model": ..., "experiments": [...]})')
@@ -96,17 +144,17 @@ def validate_config(data: Any, source: str = "config") -> dict:
     experiments = config["experiments"]
     _expect(isinstance(experiments, list) and experiments, source, "experiments",
             "must be a non-empty list", 'add at least one {"name": ..., "runner": ...} entry')
-    config["experiments"] = [_validate_experiment(e, i, source) for i, e in enumerate(experiments)]
-    names = [e["name"] for e in config["experiments"]]
+    config["experiments"] = tuple(_validate_experiment(e, i, source) for i, e in enumerate(experiments))
+    names = [e.name for e in config["experiments"]]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise UserError(f"{source}: duplicate experiment name {duplicates[0]!r}",
                         "give every experiment its own name (it becomes its folder in the run directory)")
     config["analysis"] = _validate_analysis(config["analysis"], names, source)
-    return config
+    return Config(**config)
 
 
-def _validate_experiment(raw: Any, index: int, source: str) -> dict:
+def _validate_experiment(raw: Any, index: int, source: str) -> Experiment:
     where = f"experiments[{index}]"
     if not isinstance(raw, dict):
         raise UserError(f"{source}: {where} must be an object, got {type(raw).__name__}",
@@ -146,10 +194,10 @@ def _validate_experiment(raw: Any, index: int, source: str) -> dict:
             '"timeout_seconds": 900')
     _expect(isinstance(exp["description"], str), source, f"{where}.description", "must be a string",
             '"description": "text"')
-    return exp
+    return Experiment(**{**exp, "threads": tuple(threads)})
 
 
-def _validate_analysis(raw: Any, names: list[str], source: str) -> dict:
+def _validate_analysis(raw: Any, names: list[str], source: str) -> AnalysisOptions:
     if not isinstance(raw, dict):
         raise UserError(f"{source}: analysis must be an object, got {type(raw).__name__}",
                         '"analysis": {"compare_pairs": [["a", "b"]]}')
@@ -166,7 +214,7 @@ def _validate_analysis(raw: Any, names: list[str], source: str) -> dict:
                 raise UserError(f"{source}: analysis.compare_pairs[{i}] names unknown experiment {member!r}"
                                 + _nearest_hint(member, names),
                                 f"use one of the experiment names: {', '.join(names)}")
-    return analysis
+    return AnalysisOptions(compare_pairs=tuple((a, b) for a, b in pairs))
 
 
 def _check_keys(raw: dict, schema: dict[str, tuple[bool, Any, str]], source: str, where: str) -> dict:
@@ -200,15 +248,15 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def model_path(config: dict) -> Path:
-    return resolve_repo_path(config["model"])
+def model_path(config: Config) -> Path:
+    return resolve_repo_path(config.model)
 
 
-def output_root(config: dict) -> Path:
-    return resolve_repo_path(config["output_root"]) if config["output_root"] else RUNS_DIR
+def output_root(config: Config) -> Path:
+    return resolve_repo_path(config.output_root) if config.output_root else RUNS_DIR
 
 
-def check_model_file(config: dict) -> Path:
+def check_model_file(config: Config) -> Path:
     """The model file must exist before anything runs; the fix says how to make it."""
     path = model_path(config)
     if not path.is_file():

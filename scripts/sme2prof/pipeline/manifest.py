@@ -11,11 +11,13 @@ import os
 import re
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from sme2prof.pipeline import run_layout
 from sme2prof.errors import UserError
 from sme2prof.fileio import read_json, sha256_file, write_json_atomic
 from sme2prof.paths import display_path
+from sme2prof.pipeline.config import Experiment
 from sme2prof.runners.spec import ResolvedRunner
 
 ITERATION_RE = re.compile(r"Iteration (\d+) of (\d+): ([0-9.eE+-]+) ms")
@@ -39,26 +41,26 @@ def model_description(model: Path) -> dict:
             "export": export, "export_json": str(export_json) if export_json else None}
 
 
-def experiment_entry(experiment: dict, runner: ResolvedRunner) -> dict:
-    entry = {"name": experiment["name"], "runner": experiment["runner"], "runner_kind": runner.kind,
-             "runner_path": str(runner.binary) if runner.binary else " ".join(runner.command_prefix),
-             "build_info": runner.build_info, "mode": experiment["mode"], "runs": experiment["runs"],
-             "warmup": experiment["warmup"], "threads": list(experiment["threads"]),
-             "sme2": experiment["sme2"], "emulated": runner.emulated, "target": runner.target,
-             "status": "pending", "results": []}
-    if experiment.get("cpu") is not None:
-        entry["cpu"] = experiment["cpu"]
-    for threads in experiment["threads"]:
+def experiment_entry(experiment: Experiment, runner: ResolvedRunner) -> dict:
+    entry: dict[str, Any] = {
+        "name": experiment.name, "runner": experiment.runner, "runner_kind": runner.kind,
+        "runner_path": str(runner.binary) if runner.binary else " ".join(runner.command_prefix),
+        "build_info": runner.build_info, "mode": experiment.mode, "runs": experiment.runs,
+        "warmup": experiment.warmup, "threads": list(experiment.threads),
+        "sme2": experiment.sme2, "emulated": runner.emulated, "target": runner.target,
+        "status": "pending", "results": []}
+    if experiment.cpu is not None:
+        entry["cpu"] = experiment.cpu
+    for threads in experiment.threads:
         entry["results"].append(pending_result(experiment, threads))
     return entry
 
 
-def pending_result(experiment: dict, threads: int) -> dict:
-    name = experiment["name"]
-    rel = Path(name) / f"t{threads}"
+def pending_result(experiment: Experiment, threads: int) -> dict:
+    rel = Path(experiment.name) / f"t{threads}"
     return {"threads": threads, "status": "pending",
             "etdump": str(rel / run_layout.ETDUMP_NAME), "log": str(rel / run_layout.LOG_NAME),
-            "kernel_trace": str(rel / run_layout.KERNEL_TRACE_NAME) if experiment["mode"] == "xnntrace" else None,
+            "kernel_trace": str(rel / run_layout.KERNEL_TRACE_NAME) if experiment.mode == "xnntrace" else None,
             "iterations_ms": [], "wall_seconds": None, "returncode": None, "error": None,
             "started_at": None, "finished_at": None}
 

@@ -2,7 +2,7 @@
 
 Why one module for both: the only real difference between profiling on this machine
 and on a phone is how a command reaches the CPU and how files come back. That lives in
-a ``Transport`` (``HostTransport`` here, ``AndroidTransport`` in ``android.py``); the
+a ``Transport`` (``transport.py``; ``HostTransport`` here, ``AndroidTransport`` in ``android.py``); the
 steps around it, validate everything, resolve and guard runners, make a new run
 directory, run warm-up + timed iterations per experiment and thread count, keep the
 manifest current, survive Ctrl-C and crashes, resume, are the same code.
@@ -21,7 +21,8 @@ from pathlib import Path
 from sme2prof.pipeline import manifest as mf
 from sme2prof.pipeline import run_layout
 from sme2prof.errors import EXIT_INTERRUPTED
-from sme2prof.pipeline.config import check_model_file, load_config, output_root, validate_config
+from sme2prof.pipeline.config import Config, Experiment, check_model_file, load_config, output_root, validate_config
+from sme2prof.pipeline.transport import Job, Transport, TransportLost
 from sme2prof.errors import UserError
 from sme2prof.fileio import read_json, sha256_file, write_json_atomic, write_text_atomic
 from sme2prof.host_info import describe_host, executorch_version
@@ -35,30 +36,8 @@ EXIT_FAILED_RESULTS = 1
 PIPELINE_SCRIPTS = {"host": "scripts/mac_pipeline.py", "android": "scripts/android_pipeline.py"}
 
 
-class TransportLost(Exception):
-    """The place that runs the model went away (a phone unplugged); later results cannot run."""
-
-
-@dataclass
-class Job:
-    """One runner invocation: an experiment at one thread count."""
-
-    experiment: dict
-    runner: ResolvedRunner
-    threads: int
-    result: dict
-
-    @property
-    def num_executions(self) -> int:
-        return self.experiment["warmup"] + self.experiment["runs"]
-
-    @property
-    def label(self) -> str:
-        return f"{self.experiment['name']} t{self.threads}"
-
-
 class HostTransport:
-    """Runs runners as child processes of this machine."""
+    """Runs runners as child processes of this machine (a ``Transport``)."""
 
     kind = "host"
     script = PIPELINE_SCRIPTS[kind]
@@ -66,7 +45,7 @@ class HostTransport:
     def describe(self) -> dict:
         return describe_host()
 
-    def check_runner_name(self, experiment: dict) -> None:
+    def check_runner_name(self, experiment: Experiment) -> None:
         """Every runner kind can run on the host; resolution checks the platform."""
 
     def check_runner(self, runner: ResolvedRunner, target: dict) -> None:
@@ -85,7 +64,7 @@ class HostTransport:
     def execute(self, job: Job, model: Path, result_dir: Path, log_file: Path) -> int:
         env = {**os.environ, **job.runner.env}
         return run_logged(self.command(job, model, result_dir), log_file, env,
-                          job.experiment["timeout_seconds"])
+                          job.experiment.timeout_seconds)
 
     def kernel_trace_extra(self, job: Job) -> str:
         return ""
@@ -142,7 +121,7 @@ def with_log_tail(problem: str, log_file: Path) -> str:
 
 @dataclass
 class Plan:
-    config: dict
+    config: Config
     config_path: Path
     model: Path
     target: dict
@@ -150,46 +129,46 @@ class Plan:
     runners: list[ResolvedRunner]
 
 
-def build_plan(config: dict, config_path: Path, transport) -> Plan:
+def build_plan(config: Config, config_path: Path, transport: Transport) -> Plan:
     """Everything checked before anything runs: runner platforms, model, runners, guards.
 
     Runner names are checked against the target first: a config for another machine
     is refused with that reason, not with "export the model" or "build the runner".
     """
     target = transport.describe()
-    for experiment in config["experiments"]:
+    for experiment in config.experiments:
         transport.check_runner_name(experiment)
         check_variant_platform(experiment, target, display_path(config_path))
     model = check_model_file(config)
     jobs: list[Job] = []
     runners: list[ResolvedRunner] = []
-    for experiment in config["experiments"]:
+    for experiment in config.experiments:
         runner = resolve_runner(experiment, target)
         transport.check_runner(runner, target)
         features = (runner.target or {}).get("cpu_features") or target.get("cpu_features")
         guard_runner_mode(experiment, runner, features)
         runners.append(runner)
-        for threads in experiment["threads"]:
+        for threads in experiment.threads:
             jobs.append(Job(experiment, runner, threads, mf.pending_result(experiment, threads)))
     warn_about_threads(config, target, transport.kind)
     return Plan(config, config_path, model, target, jobs, runners)
 
 
-def warn_about_threads(config: dict, target: dict, kind: str) -> None:
+def warn_about_threads(config: Config, target: dict, kind: str) -> None:
     """More threads than CPUs is allowed (a phone may have more cores than the host that
     validates its config) but measures contention, so say so when the CPU count is known."""
     cpus = target.get("cpu_count")
     if not cpus:
         return
     where = "this device" if kind == "android" else "this host"
-    for experiment in config["experiments"]:
-        most = max(experiment["threads"])
+    for experiment in config.experiments:
+        most = max(experiment.threads)
         if most > cpus:
-            print(f"warning: experiment {experiment['name']!r} asks for {most} threads; {where} has {cpus} CPUs "
+            print(f"warning: experiment {experiment.name!r} asks for {most} threads; {where} has {cpus} CPUs "
                   "(threads beyond the CPU count compete for cores and slow each other down)", flush=True)
 
 
-def run_pipeline(config_file: str | None, transport, *, dry_run: bool = False,
+def run_pipeline(config_file: str | None, transport: Transport, *, dry_run: bool = False,
                  resume: str | None = None, analyze: bool = True, outcome: dict | None = None) -> int:
     """Validate, run every experiment x thread count, write the run directory; return exit code.
 
@@ -221,22 +200,22 @@ def run_pipeline(config_file: str | None, transport, *, dry_run: bool = False,
         outcome["plan"] = plan_commands(plan, transport, root / "<run-id>")
         return 0
     mf.check_output_root(root)
-    run_id, run_dir = mf.create_run_dir(root, config["label"])
+    run_id, run_dir = mf.create_run_dir(root, config.label)
     outcome["run_dir"] = run_dir
-    write_json_atomic(run_dir / run_layout.CONFIG_COPY_NAME, config)
+    write_json_atomic(run_dir / run_layout.CONFIG_COPY_NAME, config.to_json())
     manifest = _new_manifest(run_id, plan, transport)
     _attach_results(plan, manifest)
     mf.save(run_dir, manifest)
     return _execute(plan, run_dir, manifest, transport, analyze)
 
 
-def _new_manifest(run_id: str, plan: Plan, transport) -> dict:
+def _new_manifest(run_id: str, plan: Plan, transport: Transport) -> dict:
     entries = []
-    for experiment, runner in zip(plan.config["experiments"], plan.runners):
+    for experiment, runner in zip(plan.config.experiments, plan.runners):
         entries.append(mf.experiment_entry(experiment, runner))
     return {"schema": run_layout.SCHEMA_VERSION, "run_id": run_id, "status": "running",
             "pipeline": transport.kind, "started_at": run_layout.utc_now_iso(), "finished_at": None,
-            "config_path": str(plan.config_path), "config": plan.config,
+            "config_path": str(plan.config_path), "config": plan.config.to_json(),
             "model": mf.model_description(plan.model), "executorch": executorch_version(),
             "host": plan.target, "experiments": entries}
 
@@ -245,11 +224,12 @@ def _attach_results(plan: Plan, manifest: dict) -> None:
     """Point each job at its result dict inside the manifest, so updates land there."""
     by_name = {e["name"]: e for e in manifest["experiments"]}
     for job in plan.jobs:
-        results = by_name[job.experiment["name"]]["results"]
+        results = by_name[job.experiment.name]["results"]
         job.result = next(r for r in results if r["threads"] == job.threads)
 
 
-def _resume(plan: Plan, run_dir: Path, manifest: dict, transport, dry_run: bool, analyze: bool) -> int:
+def _resume(plan: Plan, run_dir: Path, manifest: dict, transport: Transport, dry_run: bool,
+            analyze: bool) -> int:
     sha = sha256_file(plan.model)
     if manifest.get("model", {}).get("sha256") != sha:
         raise UserError(f"the model file changed since run {manifest.get('run_id')} started: {plan.model}",
@@ -274,7 +254,7 @@ def _resume(plan: Plan, run_dir: Path, manifest: dict, transport, dry_run: bool,
 
 def _keep_previous_attempt(run_dir: Path, job: Job) -> None:
     """Move an unfinished attempt's files aside (never delete anything) before re-running it."""
-    folder = run_layout.result_dir(run_dir, job.experiment["name"], job.threads)
+    folder = run_layout.result_dir(run_dir, job.experiment.name, job.threads)
     files = [p for p in folder.glob("*") if p.is_file()] if folder.is_dir() else []
     if not files:
         return
@@ -287,28 +267,28 @@ def _keep_previous_attempt(run_dir: Path, job: Job) -> None:
         path.rename(keep / path.name)
 
 
-def plan_commands(plan: Plan, transport, run_dir: Path) -> list[dict]:
+def plan_commands(plan: Plan, transport: Transport, run_dir: Path) -> list[dict]:
     """The runner command of every job, as data (for --json dry runs)."""
-    return [{"experiment": job.experiment["name"], "threads": job.threads, "env": dict(job.runner.env),
+    return [{"experiment": job.experiment.name, "threads": job.threads, "env": dict(job.runner.env),
              "command": transport.command(job, plan.model,
-                                          run_layout.result_dir(run_dir, job.experiment["name"], job.threads))}
+                                          run_layout.result_dir(run_dir, job.experiment.name, job.threads))}
             for job in plan.jobs]
 
 
-def print_plan(plan: Plan, transport, run_dir: Path, only: list[Job] | None = None) -> None:
+def print_plan(plan: Plan, transport: Transport, run_dir: Path, only: list[Job] | None = None) -> None:
     jobs = plan.jobs if only is None else only
     print(f"plan: {len(jobs)} runner invocations on {plan.target.get('description') or plan.target.get('platform')}, "
           f"model {display_path(plan.model)} (dry run: nothing is written)")
     for line in transport.plan_lines(plan.runners, plan.model):
         print(f"  {line}")
     for job in jobs:
-        folder = run_layout.result_dir(run_dir, job.experiment["name"], job.threads)
-        print(f"  [{job.label}] {job.experiment['warmup']} warm-up + {job.experiment['runs']} timed:")
+        folder = run_layout.result_dir(run_dir, job.experiment.name, job.threads)
+        print(f"  [{job.label}] {job.experiment.warmup} warm-up + {job.experiment.runs} timed:")
         env = "".join(f"{key}={shlex.quote(value)} " for key, value in job.runner.env.items())
         print(f"    {env}{shlex.join(transport.command(job, plan.model, folder))}")
 
 
-def _execute(plan: Plan, run_dir: Path, manifest: dict, transport, analyze: bool,
+def _execute(plan: Plan, run_dir: Path, manifest: dict, transport: Transport, analyze: bool,
              jobs: list[Job] | None = None) -> int:
     jobs = plan.jobs if jobs is None else jobs
     print(f"run {manifest['run_id']}: {len(jobs)} runner invocations -> {display_path(run_dir)}", flush=True)
@@ -350,12 +330,12 @@ def _execute(plan: Plan, run_dir: Path, manifest: dict, transport, analyze: bool
     return code
 
 
-def _run_job(job: Job, index: int, total: int, model: Path, run_dir: Path, transport) -> None:
+def _run_job(job: Job, index: int, total: int, model: Path, run_dir: Path, transport: Transport) -> None:
     exp = job.experiment
-    folder = run_layout.result_dir(run_dir, exp["name"], job.threads)
+    folder = run_layout.result_dir(run_dir, exp.name, job.threads)
     folder.mkdir(parents=True, exist_ok=True)
     log_file = folder / run_layout.LOG_NAME
-    print(f"[{index}/{total}] {job.label}: {job.runner.name}, {exp['warmup']} warm-up + {exp['runs']} "
+    print(f"[{index}/{total}] {job.label}: {job.runner.name}, {exp.warmup} warm-up + {exp.runs} "
           f"timed iterations ...", flush=True)
     job.result["status"] = "running"
     job.result["started_at"] = run_layout.utc_now_iso()
@@ -368,7 +348,7 @@ def _run_job(job: Job, index: int, total: int, model: Path, run_dir: Path, trans
     job.result["returncode"] = returncode
     log_text = log_file.read_text(encoding="utf-8", errors="replace") if log_file.is_file() else ""
     job.result["iterations_ms"] = mf.parse_iterations(log_text)
-    if exp["mode"] == "xnntrace":
+    if exp.mode == "xnntrace":
         trace = [line for line in log_text.splitlines() if "XNNPACK" in line]
         write_text_atomic(folder / run_layout.KERNEL_TRACE_NAME,
                           "\n".join(trace) + "\n" + transport.kernel_trace_extra(job))
@@ -381,7 +361,7 @@ def _run_job(job: Job, index: int, total: int, model: Path, run_dir: Path, trans
         if tail:
             print("    last log lines:\n" + "\n".join(f"    | {line}" for line in tail), flush=True)
     else:
-        timed = job.result["iterations_ms"][exp["warmup"]:]
+        timed = job.result["iterations_ms"][exp.warmup:]
         print(f"[{index}/{total}] {job.label}: ok, median {statistics.median(timed):.3f} ms (runner clock) "
               f"over {len(timed)} timed iterations (wall {job.result['wall_seconds']:.1f} s)", flush=True)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sme2prof.errors import UserError
 from sme2prof.fileio import read_json
@@ -25,13 +26,16 @@ from sme2prof.runners.registry import (EMULATED_RUNNERS, KERNEL_LOG_LEVEL, PLATF
                                       variant_runner_name)
 from sme2prof.runners.spec import BUILD_INFO_NAME, ResolvedRunner
 
+if TYPE_CHECKING:  # the pipeline's validated experiment; runners do not import the pipeline
+    from sme2prof.pipeline.config import Experiment
+
 EMULATED_KIND = "wheel-aarch64-emulated"   # ResolvedRunner.kind of the emulated wheel runner
 BUILD_RUNNERS_FIX = "bash scripts/build_runners.sh --help (lists the variants it builds)"
 
 
-def resolve_runner(experiment: dict, host: dict) -> ResolvedRunner:
+def resolve_runner(experiment: Experiment, host: dict) -> ResolvedRunner:
     """Find the runner an experiment names; raises UserError with the fix when absent."""
-    name = experiment["runner"].strip()
+    name = experiment.runner.strip()
     if name == PYBIND:
         return pybind_runner(host)
     if name == WHEEL:
@@ -44,7 +48,7 @@ def resolve_runner(experiment: dict, host: dict) -> ResolvedRunner:
         return _built_variant(name, parts[0])
     if "/" in name or os.sep in name or name.startswith("."):
         return _runner_from_path(name)
-    raise UserError(f"experiment {experiment['name']!r}: unknown runner {name!r}",
+    raise UserError(f"experiment {experiment.name!r}: unknown runner {name!r}",
                     f"use {PYBIND}, {WHEEL}, {', '.join(EMULATED_RUNNERS)}, a built runner such as "
                     "linux-x86_64-sme2-off (folder in out/runners/), or a path to a binary")
 
@@ -74,23 +78,23 @@ def _wheel_runner(host: dict) -> ResolvedRunner:
                           binary=binary, logs_kernels=False)
 
 
-def _emulated_runner(experiment: dict) -> ResolvedRunner:
+def _emulated_runner(experiment: Experiment) -> ResolvedRunner:
     from sme2prof.runners.emulation import resolve_emulated_runner  # probes qemu: only when asked for
-    return resolve_emulated_runner(experiment)
+    return resolve_emulated_runner({"runner": experiment.runner, "cpu": experiment.cpu})
 
 
-def check_variant_platform(experiment: dict, host: dict, config_path: str = "<this config>") -> None:
+def check_variant_platform(experiment: Experiment, host: dict, config_path: str = "<this config>") -> None:
     """Refuse a built variant for another platform before asking whether it is built.
 
     Why first: "build it with build_runners.sh --variant macos-arm64-..." on Linux sends a
     user to a build that refuses too; the real fix is another machine or another runner.
     """
-    parts = split_variant_name(experiment["runner"])
+    parts = split_variant_name(experiment.runner)
     here = host.get("platform")
     if not parts or not here or parts[0] == here:
         return
     wanted = parts[0]
-    problem = (f"experiment {experiment['name']!r}: runner {experiment['runner']!r} is for {wanted}, "
+    problem = (f"experiment {experiment.name!r}: runner {experiment.runner!r} is for {wanted}, "
                f"this host is {here}")
     if PLATFORMS[wanted].pipeline == "android":
         fix = f"profile on the phone: python scripts/android_pipeline.py --config {config_path}"
@@ -180,13 +184,13 @@ def runner_sme2_state(runner: ResolvedRunner, cpu_features: dict) -> bool:
     return cpu_has if built_with is None else bool(built_with) and cpu_has
 
 
-def guard_runner_mode(experiment: dict, runner: ResolvedRunner, cpu_features: dict | None) -> None:
+def guard_runner_mode(experiment: Experiment, runner: ResolvedRunner, cpu_features: dict | None) -> None:
     """Refuse runner/mode/SME2 combinations whose results would mislead (design.md).
 
     ``cpu_features`` None means the CPU is unknown (an Android dry run with no device
     contacted): only the runner's own build info is checked then.
     """
-    name, mode, want = experiment["name"], experiment["mode"], experiment["sme2"]
+    name, mode, want = experiment.name, experiment.mode, experiment.sme2
     info = runner.build_info
     level = int(info.get("xnnpack_log_level") or 0)
     if mode == "timing" and (info.get("xnntrace") or level >= KERNEL_LOG_LEVEL):
