@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,8 +19,23 @@ SKILLS = sorted(KIT.glob("skills/*/skill.md"))
 _COMMAND = re.compile(r"(?:python|bash) ((?:scripts|agentic-kits)/[\w./-]+)([^`\n]*)")
 
 
-def _install(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", str(KIT / "install.sh"), *args], capture_output=True, text=True)
+def _install(*args: str, kit: Path = KIT) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", str(kit / "install.sh"), *args], capture_output=True, text=True)
+
+
+def _kit_copy(tmp_path: Path) -> Path:
+    """A copy of the kit to add skills to, beside the scripts/ and .venv it runs with."""
+    kit = tmp_path / "agentic-kits"
+    shutil.copytree(KIT, kit)
+    (tmp_path / "scripts").symlink_to(KIT.parent / "scripts")
+    (tmp_path / ".venv").symlink_to(sys.prefix)
+    return kit
+
+
+def _add_skill(kit: Path, front_matter: str) -> None:
+    skill = kit / "skills/my-skill/skill.md"
+    skill.parent.mkdir()
+    skill.write_text(f"---\n{front_matter}\n---\n# My skill\n## Validation gates\n- it works\n")
 
 
 @lru_cache(maxsize=None)
@@ -92,7 +108,7 @@ def test_user_files_are_kept_and_agents_section_is_replaced_in_place(tmp_path: P
 @pytest.mark.parametrize("args, message", [
     (["--for", "vim"], "unknown assistant 'vim'"),
     (["--dest", "/nonexistent/folder"], "does not exist"),
-    (["--bogus"], "unknown option --bogus"),
+    (["--bogus"], "unknown option '--bogus'"),
 ])
 def test_bad_input_is_one_error_and_a_fix(args, message):
     proc = _install(*args)
@@ -105,14 +121,45 @@ def test_bad_input_is_one_error_and_a_fix(args, message):
     ("name: sme2prof-my-skill", "has no description"),
 ])
 def test_a_skill_without_prefix_or_description_is_refused(tmp_path: Path, front_matter, message):
-    kit = tmp_path / "agentic-kits"
-    shutil.copytree(KIT, kit)
-    bad = kit / "skills/my-skill/skill.md"
-    bad.parent.mkdir()
-    bad.write_text(f"---\n{front_matter}\n---\n# My skill\n## Validation gates\n- it works\n")
+    kit = _kit_copy(tmp_path)
+    _add_skill(kit, front_matter)
     dest = tmp_path / "project"
     dest.mkdir()
-    proc = subprocess.run(["bash", str(kit / "install.sh"), "--dest", str(dest)], capture_output=True, text=True)
+    proc = _install("--dest", str(dest), kit=kit)
     assert proc.returncode == 2 and message in proc.stderr and "fix:" in proc.stderr
     assert "agentic-kits/skills/my-skill/skill.md" in proc.stderr
     assert list(dest.iterdir()) == [], "nothing may be installed when one skill is refused"
+
+
+def test_a_description_with_a_colon_stays_valid_yaml(tmp_path: Path):
+    """Front matter is written as YAML, so punctuation in a description cannot break it."""
+    kit = _kit_copy(tmp_path)
+    description = 'Check a model: "quoted" words, a # sign; use it when asked to check a model.'
+    _add_skill(kit, f"name: sme2prof-my-skill\ndescription: '{description.replace(chr(39), chr(39) * 2)}'")
+    dest = tmp_path / "project"
+    dest.mkdir()
+    assert _install("--dest", str(dest), "--for", "cursor,copilot", kit=kit).returncode == 0
+    rule = frontmatter.read_page(dest / ".cursor/rules/sme2prof-my-skill.mdc")
+    assert rule.meta == {"description": description, "alwaysApply": False}
+    copilot = frontmatter.read_page(dest / ".github/instructions/sme2prof-my-skill.instructions.md")
+    assert copilot.meta == {"applyTo": "**", "description": description}
+
+
+def test_a_file_that_only_quotes_its_front_matter_differently_is_up_to_date(tmp_path: Path):
+    """Files an earlier installer wrote (applyTo: "**") are the kit's, not the user's."""
+    assert _install("--dest", str(tmp_path), "--for", "copilot").returncode == 0
+    installed = tmp_path / ".github/instructions/sme2prof-read-report.instructions.md"
+    installed.write_text(installed.read_text().replace("applyTo: '**'", 'applyTo: "**"'))
+    again = _install("--dest", str(tmp_path), "--for", "copilot")
+    assert "up to date  .github/instructions/sme2prof-read-report.instructions.md" in again.stdout
+    assert 'applyTo: "**"' in installed.read_text()
+
+
+def test_an_agents_file_with_an_unclosed_section_is_left_alone(tmp_path: Path):
+    agents = tmp_path / "AGENTS.md"
+    agents.write_text("# Rules\n<!-- sme2prof skills: begin -->\nold section\n## My own rules\n")
+    proc = _install("--dest", str(tmp_path))
+    assert proc.returncode == 2 and "no <!-- sme2prof skills: end -->" in proc.stderr
+    assert "fix:" in proc.stderr and "Traceback" not in proc.stderr
+    assert agents.read_text().endswith("## My own rules\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["AGENTS.md"], "nothing may be installed"

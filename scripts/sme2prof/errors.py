@@ -6,6 +6,7 @@ Entry points print a ``UserError`` as two lines (what is wrong, how to fix it) a
 """
 from __future__ import annotations
 
+import argparse
 import logging
 import sys
 from typing import Callable, Sequence
@@ -46,6 +47,22 @@ def run_entry_point(main: Callable[[Sequence[str] | None], int | None],
     except BrokenPipeError:
         return 0
     return int(code or 0)
+
+
+class OptionParser(argparse.ArgumentParser):
+    """argparse whose bad command lines are a ``UserError``: ``error: unknown option '--x'``
+    with ``fix: see <prog> --help`` and exit 2, the same as every other bad input, rather
+    than argparse's usage dump. For the shell-facing commands (set-up, skills installer)."""
+
+    def parse_args(self, args=None, namespace=None):  # type: ignore[override]
+        parsed, extra = self.parse_known_args(args, namespace)
+        if extra:
+            kind = "option" if extra[0].startswith("-") else "argument"
+            raise UserError(f"unknown {kind} '{extra[0]}'", f"see {self.prog} --help")
+        return parsed
+
+    def error(self, message: str):  # type: ignore[override]
+        raise UserError(message, f"see {self.prog} --help")
 
 
 def print_user_error(exc: UserError) -> None:

@@ -49,7 +49,11 @@ class Page:
 
 def read_page(path: Path) -> Page:
     """Split ``path`` into YAML front matter and Markdown body."""
-    text = path.read_text(encoding="utf-8")
+    return parse_page(path.read_text(encoding="utf-8"), path)
+
+
+def parse_page(text: str, path: Path) -> Page:
+    """Split the text of ``path`` (a file's content, on disk or about to be written)."""
     lines = text.split("\n")
     if not lines or lines[0].strip() != "---":
         raise UserError(f"{path.name}: no front matter (the file must start with ---)",

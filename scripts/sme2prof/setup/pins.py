@@ -11,16 +11,25 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sme2prof.errors import UserError
 from sme2prof.paths import SCRIPTS_DIR, display_path
 
-try:  # a plain venv always has pip's vendored copy; the kit's .venv also has packaging
-    from packaging.requirements import InvalidRequirement, Requirement
-except ImportError:  # pragma: no cover - depends on the interpreter
-    from pip._vendor.packaging.requirements import InvalidRequirement, Requirement
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
 
 REQUIREMENTS_FILE = SCRIPTS_DIR / "requirements.txt"
+
+
+def _requirement_classes() -> tuple[type, type]:
+    """packaging's ``Requirement``, imported on first use so that importing this module
+    (and ``setup.cli``) works in an interpreter without it, as a fresh venv is."""
+    try:  # the kit's .venv has packaging; a plain Python 3.10+ with pip has pip's copy
+        from packaging.requirements import InvalidRequirement, Requirement
+    except ImportError:  # pragma: no cover - depends on the interpreter
+        from pip._vendor.packaging.requirements import InvalidRequirement, Requirement
+    return Requirement, InvalidRequirement
 
 
 @dataclass(frozen=True)
@@ -36,6 +45,7 @@ class PinState:
         if self.installed is None:
             return False
         # "2.13.0+cpu" satisfies "==2.13.0": a local build tag is the same release.
+        Requirement, _ = _requirement_classes()
         return Requirement(f"{self.name}{self.wanted}").specifier.contains(self.installed,
                                                                            prereleases=True)
 
@@ -58,6 +68,7 @@ def read_pins(path: Path = REQUIREMENTS_FILE) -> list[Requirement]:
         raise UserError(f"cannot read the requirements file {display_path(path)}: {exc.strerror}",
                         "pass an existing file with --requirements (default: scripts/requirements.txt)"
                         ) from None
+    Requirement, InvalidRequirement = _requirement_classes()
     pins = []
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.split("#", 1)[0].strip()
