@@ -82,8 +82,7 @@ def build_profile_parser() -> OptionParser:
                         help="option for the package's build_model(), as export_model.py takes it")
     parser.add_argument("--dry-run", action="store_true",
                         help="say what would be exported and run, and the config; change nothing")
-    parser.add_argument("--json", action="store_true",
-                        help="progress to stderr; one JSON object on stdout (see below)")
+    add_json_option(parser, "(see below)")
     return parser
 
 
@@ -112,7 +111,8 @@ QUICK_TEST_EPILOG = """examples:
   python scripts/run_quick_test.py --json     # one JSON object on stdout: ready per stage
 
 Stages, each "ready", "not ready" (with its fix) or "not run" (an earlier one failed):
-  set-up            Python, the kit's venv and the pinned packages (validate_setup.py's checks)
+  set-up            Python, the kit's venv and the pinned packages (validate_setup.py's
+                    checks), and the runners: pybind, and wheel when built
   export            toy_cnn fp32 with the kit's exporter; XNNPACK must take part of it
   run               a short run through the host pipeline (pybind, and wheel when built)
   analysis          the ETDumps parsed by ExecuTorch's Inspector into the report
@@ -130,8 +130,7 @@ def build_quick_test_parser() -> OptionParser:
                         help="where to write (default out/quick-test/<id>/)")
     parser.add_argument("--require-wheel", action="store_true",
                         help="fail when the wheel runner is not built (default: use it when built)")
-    parser.add_argument("--json", action="store_true",
-                        help="progress to stderr; one JSON object on stdout with every stage")
+    add_json_option(parser, "with every stage")
     return parser
 
 
@@ -139,6 +138,11 @@ def quick_test_main(argv: Sequence[str] | None = None) -> int:
     from sme2prof.workflow.quick_test import run_quick_test
     return with_json_output(argv, lambda args, outcome: run_quick_test(
         build_quick_test_parser().parse_args(args), outcome))
+
+
+def add_json_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--json", action="store_true",
+                        help=f"progress to stderr; one JSON object on stdout {what}")
 
 
 def with_json_output(argv: Sequence[str] | None, command: Callable[[list[str], dict], int]) -> int:

@@ -117,7 +117,9 @@ def ensure_export(request: ProfileRequest, outcome: dict) -> Path:
         print(f"export: would export {spec.name} {request.dtype}: {reason}")
         return pte
     print(f"export: exporting {spec.name} {request.dtype}: {reason}", flush=True)
+    from sme2prof.export.cli import quiet_library_noise
     from sme2prof.export.exporter import export_model
+    quiet_library_noise()
     result = export_model(spec.name, request.dtype, model_args=request.model_args,
                           progress=lambda line: print(f"  {line}", flush=True))
     record.update(exported=True, delegation_coverage=result.delegation_coverage,
