@@ -403,14 +403,8 @@ def _print_summary(manifest: dict, run_dir: Path, seconds: float) -> None:
 
 
 def _analyze(run_dir: Path) -> int:
-    """Run the analysis when this checkout has it; the report path is the last line printed."""
-    try:
-        from sme2prof.analysis import analyze_runs  # written by the analysis part
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{__package__}.analysis":
-            raise
-        print("note: analysis is not available in this checkout; run scripts/analyze_results.py later")
-        return 0
+    """Analyse the finished run; the report path is the last line printed."""
+    from sme2prof.analysis import analyze_runs  # here, not at the top: --no-analyze runs never pay for it
     print("analysing the run (ETDumps -> operator tables, charts, report) ...", flush=True)
     started = time.perf_counter()
     try:
