@@ -38,8 +38,14 @@ def profile(workspace: dict, *args: str) -> tuple[int, dict, str]:
     return proc.returncode, json.loads(proc.stdout), proc.stderr
 
 
-def test_profile_exports_runs_analyses_and_validates(workspace: dict) -> None:
-    code, result, stderr = profile(workspace, "--runners", "pybind", "--threads", "1", "--runs", "3")
+@pytest.fixture(scope="module")
+def profiled(workspace: dict) -> tuple[int, dict, str]:
+    """The first profile of my_cnn: it exports, runs, analyses and validates."""
+    return profile(workspace, "--runners", "pybind", "--threads", "1", "--runs", "3")
+
+
+def test_profile_exports_runs_analyses_and_validates(workspace: dict, profiled) -> None:
+    code, result, stderr = profiled
     assert code == 0, stderr
     assert result["exit_code"] == 0 and result["status"] == "complete"
     assert result["export"]["exported"] is True and result["export"]["reason"].startswith("no export yet")
@@ -60,9 +66,8 @@ def test_profile_exports_runs_analyses_and_validates(workspace: dict) -> None:
     assert set(result) - {"error", "fix"} <= documented, "the skill lists every key the JSON has"
 
 
-def test_a_fresh_export_is_reused_and_an_edit_makes_it_stale(workspace: dict) -> None:
-    if not (workspace["root"] / "out/artifacts/my_cnn/my_cnn_fp32.export.json").is_file():
-        pytest.skip("needs the export of the test above")
+def test_a_fresh_export_is_reused_and_an_edit_makes_it_stale(workspace: dict, profiled) -> None:
+    assert profiled[0] == 0, profiled[2]
     code, result, _ = profile(workspace, "--dry-run")
     assert code == 0 and result["export"] == {"pte": result["export"]["pte"], "exported": False,
                                               "reason": "up to date"}
