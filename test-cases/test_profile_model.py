@@ -198,3 +198,6 @@ def test_stale_reasons(tmp_path: Path) -> None:
     assert stale_reason(pte, wanted).startswith("ExecuTorch was upgraded or downgraded")
     record.write_text(json.dumps({"inputs": wanted}))
     assert stale_reason(pte, wanted) is None
+    # .venv-vision's torch is the CUDA build of the same release: its exports stay fresh in .venv
+    record.write_text(json.dumps({"inputs": {**wanted, "torch_version": "2.13.0"}}))
+    assert stale_reason(pte, {**wanted, "torch_version": "2.13.0+cpu"}) is None

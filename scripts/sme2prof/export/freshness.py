@@ -12,6 +12,8 @@ them with the inputs an export would have now:
     int8_mode           static or dynamic (int8 only; otherwise null)
     torch_version,      the libraries that traced and lowered it: a program from another
     executorch_version  ExecuTorch may not load, and another torch may trace differently
+                        (compared by release: ``2.13.0+cpu`` and ``2.13.0`` are the same
+                        torch, so an export made in ``.venv-vision`` is used from ``.venv``)
 
 A record without ``inputs`` (written by an earlier kit) is stale: nothing proves it
 matches. Torch-free, so a caller can decide before paying for a torch import.
@@ -72,6 +74,12 @@ _WHAT_CHANGED = {
 }
 
 
+def _release(value: Any) -> Any:
+    """``2.13.0+cpu`` -> ``2.13.0``: the local label names a build of the same release (CPU or
+    CUDA wheels of torch: .venv and .venv-vision differ only there), not another release."""
+    return value.split("+", 1)[0] if isinstance(value, str) else value
+
+
 def stale_reason(pte: Path, wanted: dict[str, Any]) -> str | None:
     """Why ``pte`` must be exported again, or None when its record matches ``wanted``."""
     record_path = export_json_path_for(pte)
@@ -87,7 +95,7 @@ def stale_reason(pte: Path, wanted: dict[str, Any]) -> str | None:
         return "its export record does not say what it was made from (exported by an earlier kit)"
     for key, what in _WHAT_CHANGED.items():
         before, now = recorded.get(key), wanted.get(key)
-        if before != now:
+        if _release(before) != _release(now):
             shown = "" if key == "package_sha256" else f" ({key}: export {before!r}, now {now!r})"
             return what + shown
     return None
