@@ -49,3 +49,17 @@ def test_bad_input_is_one_json_object_too(tmp_path: Path) -> None:
     result = json.loads(proc.stdout)
     assert result["exit_code"] == 2 and "is a file, not a folder" in result["error"] and result["fix"]
     assert "error: " in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_make_smoke_ends_in_json_even_when_the_set_up_fails() -> None:
+    """There is no venv to run the smoke test in then, so the Makefile prints the object."""
+    import re
+    makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text()
+    text = re.search(r"^SMOKE_SETUP_FAILED := (.+)$", makefile, re.MULTILINE)[1]
+    failed = json.loads(text)
+    assert failed["exit_code"] == 1 and failed["ready"] is False and failed["fix"] == "make setup"
+    assert failed["stages"] == [{"stage": "set-up", "status": "not ready"}]
+    assert "'" not in text, "the recipe echoes it inside single quotes"
+    recipe = makefile[makefile.index("\nsmoke:"):].split("\n\n")[0]
+    assert "setup_repo.sh >&2 || { echo '$(SMOKE_SETUP_FAILED)'; exit 1; }" in recipe
+    assert "scripts/run_quick_test.py --json" in recipe
