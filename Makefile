@@ -10,7 +10,7 @@ VISION_PY := .venv-vision/bin/python
 OUT ?= out
 QUICKSTART_CONFIG ?= configs/examples/linux_quickstart.json
 
-.PHONY: help setup quickstart smoke profile test site serve bundle archive emulate clean
+.PHONY: help setup quickstart smoke test site serve bundle archive emulate clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -28,11 +28,6 @@ SMOKE_SETUP_FAILED := {"exit_code": 1, "ready": false, "error": "make setup fail
 smoke: ## set-up, then a tiny export, run, analysis and validate_results: one JSON object, ready per stage
 	@bash scripts/setup_repo.sh >&2 || { echo '$(SMOKE_SETUP_FAILED)'; exit 1; }
 	@$(PY) scripts/run_quick_test.py --json
-
-MODEL ?= mobilenet_v3_small
-DTYPE ?= fp16
-profile: setup ## profile MODEL (default mobilenet_v3_small) in DTYPE (fp16) on this host: export, run, report
-	@$(PY) scripts/profile_model.py --model $(MODEL) --dtype $(DTYPE)
 
 test: setup ## set up (kit, emulation tools, .venv-vision), then run every test
 	@if [ "$$(uname -sm)" = "Linux x86_64" ]; then bash scripts/install_emulation_tools.sh; fi
