@@ -201,3 +201,27 @@ def test_stale_reasons(tmp_path: Path) -> None:
     # .venv-vision's torch is the CUDA build of the same release: its exports stay fresh in .venv
     record.write_text(json.dumps({"inputs": {**wanted, "torch_version": "2.13.0"}}))
     assert stale_reason(pte, {**wanted, "torch_version": "2.13.0+cpu"}) is None
+
+
+def test_json_mode_prints_one_object_whatever_happens(capsys) -> None:
+    """Progress printed by the command goes to stderr; a UserError or Ctrl-C still ends in
+    one JSON object on stdout with exit_code, error and fix."""
+    from sme2prof.errors import UserError
+    from sme2prof.workflow.cli import with_json_output
+
+    def fails(_args, outcome):
+        print("progress line")
+        outcome["model"] = "m"
+        raise UserError("something is wrong", "do this")
+
+    def interrupted(_args, outcome):
+        outcome["run_dir"] = "out/runs/r"
+        raise KeyboardInterrupt
+
+    assert with_json_output(["--json"], fails) == 2
+    out, err = capsys.readouterr()
+    assert json.loads(out) == {"exit_code": 2, "model": "m", "error": "something is wrong", "fix": "do this"}
+    assert "progress line" in err and "error: something is wrong" in err
+    assert with_json_output(["--json"], interrupted) == 130
+    result = json.loads(capsys.readouterr().out)
+    assert result["exit_code"] == 130 and result["fix"] == "python scripts/mac_pipeline.py --resume out/runs/r"

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
-from sme2prof.errors import EXIT_USER_ERROR, OptionParser, UserError, print_user_error
+from sme2prof.errors import EXIT_INTERRUPTED, EXIT_USER_ERROR, OptionParser, UserError, print_user_error
 from sme2prof.export.model_registry import ALL_DTYPES, parse_model_args
 from sme2prof.workflow.profile import DEFAULT_RUNS, DEFAULT_WARMUP, ProfileRequest, profile_model
 
@@ -159,5 +159,10 @@ def with_json_output(argv: Sequence[str] | None, command: Callable[[list[str], d
         print_user_error(exc)                   # the same two lines on stderr, for a person
         code = EXIT_USER_ERROR
         outcome.update(error=exc.message, fix=exc.fix)
+    except KeyboardInterrupt:
+        code = EXIT_INTERRUPTED
+        resume = (f"python scripts/mac_pipeline.py --resume {outcome['run_dir']}" if outcome.get("run_dir")
+                  else "run the same command again")
+        outcome.update(error="interrupted (Ctrl-C) before the command finished", fix=resume)
     print(json.dumps({"exit_code": code, **outcome}, indent=2, default=str))
     return code
