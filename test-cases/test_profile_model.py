@@ -64,6 +64,11 @@ def test_profile_exports_runs_analyses_and_validates(workspace: dict, profiled) 
     documented = set(re.findall(r"`([a-z_]+)`", SKILL.read_text().split("## The JSON it prints")[1]
                                 .split("\n## ")[0]))
     assert set(result) - {"error", "fix"} <= documented, "the skill lists every key the JSON has"
+    # both skills that parse per-result entries name exactly the keys they have
+    for skill in (SKILL, REPO_ROOT / "agentic-kits/skills/run-and-compare/skill.md"):
+        listed = re.search(r"`results` \(one per experiment and thread\s+count:\s+([^)]*)\)", skill.read_text())
+        assert listed, f"{skill.parent.name}: no results (...) list"
+        assert set(re.findall(r"`([a-z_]+)`", listed[1])) == set(result["results"][0]), skill.parent.name
 
 
 def test_a_fresh_export_is_reused_and_an_edit_makes_it_stale(workspace: dict, profiled) -> None:
