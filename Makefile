@@ -10,7 +10,7 @@ VISION_PY := .venv-vision/bin/python
 OUT ?= out
 QUICKSTART_CONFIG ?= configs/examples/linux_quickstart.json
 
-.PHONY: help setup quickstart test site serve bundle archive pr emulate clean
+.PHONY: help setup quickstart smoke test site serve bundle archive pr emulate clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -21,6 +21,13 @@ setup: ## create .venv with pinned dependencies (re-runs in seconds)
 quickstart: setup ## set up, export a model, profile it on this host, analyse, print the report path
 	@$(PY) scripts/export_model.py --model toy_cnn --dtype fp32
 	@$(PY) scripts/mac_pipeline.py --config $(QUICKSTART_CONFIG)
+
+# The smoke test's stdout is one JSON object (stages ready / not ready); the set-up's lines
+# go to stderr. A failed set-up still ends in a JSON object: there is no venv to run in.
+SMOKE_SETUP_FAILED := {"exit_code": 1, "ready": false, "error": "make setup failed (its error and fix lines are above, on stderr)", "fix": "make setup", "stages": [{"stage": "set-up", "status": "not ready"}]}
+smoke: ## set-up, then a tiny export, run, analysis and validate_results: one JSON object, ready per stage
+	@bash scripts/setup_repo.sh >&2 || { echo '$(SMOKE_SETUP_FAILED)'; exit 1; }
+	@$(PY) scripts/run_quick_test.py --json
 
 test: setup ## set up (kit, emulation tools, aspell, .venv-vision), then run every test
 	@if [ "$$(uname -sm)" = "Linux x86_64" ]; then bash scripts/install_emulation_tools.sh; fi

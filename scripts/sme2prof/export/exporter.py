@@ -17,7 +17,9 @@ non_delegated_ops ({operator: count}), delegation_coverage (fraction of compute
 operators inside XNNPACK delegates), xnnpack_partitions, other_backend_partitions,
 file_sizes {pte, etrecord} in bytes, pte and etrecord (file names relative to the
 JSON's folder), torch_version, executorch_version, executorch_git_commit,
-export_seconds, stage_seconds, exported_at, host.
+export_seconds, stage_seconds, exported_at, inputs (what it was made from: the model
+package's hash, options, torch and ExecuTorch versions; ``freshness.py`` decides from them
+whether the export is stale), host.
 
 Nothing is written until the whole export succeeded, and each file is written
 atomically, so a failed export never damages a previous good one.
@@ -37,6 +39,7 @@ import torch
 
 from sme2prof.export.artifacts import artifact_stem, default_out_dir, etrecord_path_for, export_json_path_for
 from sme2prof.export.delegation import DelegationSummary, summarize_delegation
+from sme2prof.export.freshness import export_inputs
 from sme2prof.errors import UserError
 from sme2prof.fileio import write_bytes_atomic, write_json_atomic
 from sme2prof.host_info import executorch_version
@@ -296,6 +299,7 @@ def _export_record(spec: ModelSpec, dtype: str, int8_mode: str, inputs: tuple, m
         "export_seconds": export_seconds,
         "stage_seconds": stages,
         "exported_at": utc_now_iso(),
+        "inputs": export_inputs(spec.path, dtype, int8_mode, model_args),
         "host": {"os": platform.system(), "machine": platform.machine(),
                  "python": platform.python_version()},
     }
