@@ -10,7 +10,7 @@ VISION_PY := .venv-vision/bin/python
 OUT ?= out
 QUICKSTART_CONFIG ?= configs/examples/linux_quickstart.json
 
-.PHONY: help setup quickstart test site serve bundle archive emulate clean
+.PHONY: help setup quickstart smoke test site serve bundle archive pr emulate clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -22,8 +22,16 @@ quickstart: setup ## set up, export a model, profile it on this host, analyse, p
 	@$(PY) scripts/export_model.py --model toy_cnn --dtype fp32
 	@$(PY) scripts/mac_pipeline.py --config $(QUICKSTART_CONFIG)
 
-test: setup ## set up (kit, emulation tools, .venv-vision), then run every test
+# The smoke test's stdout is one JSON object (stages ready / not ready); the set-up's lines
+# go to stderr. A failed set-up still ends in a JSON object: there is no venv to run in.
+SMOKE_SETUP_FAILED := {"exit_code": 1, "ready": false, "error": "make setup failed (its error and fix lines are above, on stderr)", "fix": "make setup", "stages": [{"stage": "set-up", "status": "not ready"}]}
+smoke: ## set-up, then a tiny export, run, analysis and validate_results: one JSON object, ready per stage
+	@bash scripts/setup_repo.sh >&2 || { echo '$(SMOKE_SETUP_FAILED)'; exit 1; }
+	@$(PY) scripts/run_quick_test.py --json
+
+test: setup ## set up (kit, emulation tools, aspell, .venv-vision), then run every test
 	@if [ "$$(uname -sm)" = "Linux x86_64" ]; then bash scripts/install_emulation_tools.sh; fi
+	@$(PY) scripts/site_tools.py install-spelling-tools
 	@bash scripts/setup_vision_env.sh
 	@echo "== EdgeTAM tests (they need timm, so they run in .venv-vision)"
 	@$(VISION_PY) -m pytest -q -p no:cacheprovider test-cases/test_edgetam.py
@@ -41,6 +49,12 @@ bundle: setup ## lay out pages + kit under out/bundle/ as the learning-paths rep
 
 archive: setup ## move the current page set to archive/<yyyy-mm-dd>/
 	@$(PY) scripts/site_tools.py archive
+
+# `make pr ALP=../arm-learning-paths DRY_RUN=1` (or `make --dry-run pr ALP=...`) only lists
+# the changes: the recipe line starts with + so that make's own --dry-run still runs it.
+ALP ?=
+pr: setup ## ALP=<arm-learning-paths checkout>: archive the path there, lay the bundle in on a new branch, run its PR checks
+	+@$(PY) scripts/site_tools.py pr --alp "$(ALP)" $(if $(or $(DRY_RUN),$(findstring n,$(firstword -$(MAKEFLAGS)))),--dry-run)
 
 EMULATE_CONFIG ?= configs/examples/emulated_sme_toy_cnn.json
 emulate: setup ## watch XNNPACK switch to SME kernels under qemu-aarch64 (no Arm hardware needed)

@@ -13,6 +13,7 @@ Runs with the kit's .venv (it has PyYAML); agentic-kits/install.sh finds it.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from dataclasses import dataclass
@@ -137,8 +138,13 @@ def planned_files(skills: list[Skill], assistants: list[str], dest: Path) -> dic
 
 
 def agents_file(skills: list[Skill], agents: Path) -> str:
-    """AGENTS.md with the kit's section between the markers, the user's text kept."""
-    lines = [f"- `{skill.shown}` ({skill.name}): {skill.description}" for skill in skills]
+    """AGENTS.md with the kit's section between the markers, the user's text kept.
+
+    Each skill is named by its path from the folder AGENTS.md is in, so the pointer
+    works whether the skills were installed into the learning path folder or elsewhere.
+    """
+    lines = [f"- `{_relative(skill.path, agents.parent.resolve())}` ({skill.name}): {skill.description}"
+             for skill in skills]
     section = "\n".join([BEGIN, "## sme2prof skills", "Before profiling work in this folder, read the "
                          "matching skill file and follow its validation gates:", *lines, END])
     if not agents.is_file():
@@ -152,6 +158,10 @@ def agents_file(skills: list[Skill], agents: Path) -> str:
                         f"add the line {END} where the sme2prof section ends, or delete the section")
     end = begin + old[begin:].index(END)
     return "\n".join(old[:begin] + [section] + old[end + 1:])
+
+
+def _relative(path: Path, start: Path) -> str:
+    return Path(os.path.relpath(path, start)).as_posix()
 
 
 def same_content(old: str, new: str, path: Path) -> bool:

@@ -10,7 +10,7 @@ import pytest
 
 from kit_helpers import run_script
 from kit_helpers import exported
-from test_analysis_support import copy_run, toy_cnn_run
+from analysis_helpers import copy_run, toy_cnn_run
 
 
 def _edit_manifest(run: Path, change) -> None:
@@ -179,7 +179,7 @@ def test_out_folder_with_foreign_files_is_refused(run_copy, tmp_path, capfd):
 
 def test_transformer_etdump_with_toy_cnn_etrecord(tmp_path, capfd):
     """The other direction: portable kernels in the ETDump, an ETRecord of another model."""
-    from test_analysis_support import transformer_run
+    from analysis_helpers import transformer_run
 
     run = copy_run(transformer_run(), tmp_path)
     other = exported("toy_cnn").with_suffix(".etrecord")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from kit_helpers import run_script
-from test_analysis_support import inspector_rows
+from analysis_helpers import inspector_rows
 
 SME = "aarch64-qemu-cpu-max-sme"
 SME_OFF = "aarch64-qemu-cpu-max-sme-off"

@@ -14,7 +14,7 @@ import statistics
 import pytest
 
 from kit_helpers import run_script
-from test_analysis_support import inspector_rows, toy_cnn_run, transformer_run
+from analysis_helpers import inspector_rows, toy_cnn_run, transformer_run
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +116,7 @@ def test_cli_writes_combined_analysis_for_two_runs(tmp_path):
 def test_emulated_results_are_labelled_everywhere(tmp_path):
     """A manifest experiment with emulated: true (qemu runs) never reads as a performance result."""
     from sme2prof.analysis import analyze_runs
-    from test_analysis_support import copy_run
+    from analysis_helpers import copy_run
 
     run = copy_run(toy_cnn_run(), tmp_path)
     manifest = json.loads((run / "manifest.json").read_text())

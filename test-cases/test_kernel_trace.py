@@ -58,7 +58,7 @@ def test_every_microkernel_line_in_the_fixtures_is_parsed(real_runs_dir):
 
 
 @pytest.mark.parametrize("line, isa_class, dtype, op", [
-    # the form XNNPACK prints at log level 4+ (design.md), with and without the source location
+    # the form XNNPACK prints at log level 4+, with and without the source location
     ("Note (XNNPACK): Using gemm microkernel 'xnn_pf32_gemm_minmax_ukernel_32x32__neonsme2'. "
      "(init_pf32_gemm_config, /src/XNNPACK/src/configs/gemm-config.c:514)", "__neonsme2", "pf32", "gemm"),
     # Android logcat prefix

@@ -22,14 +22,13 @@ report: out/runs/x/analysis/report.md
 
 1. In a list:
 
+   <!-- needs: android-device -->
    ```bash
-   # needs: android-device
    adb devices
    ```
 
 {{< tabpane code=true >}}
-  {{< tab header="macOS" language="bash" >}}
-# needs: mac
+  {{< tab header="macOS" language="bash" needs="mac" >}}
 brew install cmake
   {{< /tab >}}
   {{< tab header="Linux" language="bash" >}}
@@ -44,21 +43,39 @@ def test_blocks_tabs_and_markers_are_found_in_reading_order():
     assert [(b.language, b.tab, b.needs) for b in blocks] == [
         ("bash", "", []), ("output", "", []), ("bash", "", ["android-device"]),
         ("bash", "macOS", ["mac"]), ("bash", "Linux", [])]
-    assert blocks[2].code == "# needs: android-device\nadb devices"
+    assert blocks[2].code == "adb devices"
+    assert blocks[3].code == "brew install cmake"
     assert blocks[4].code == "sudo apt-get install -y cmake"
     assert blocks[0].where == "p.md:3"
 
 
 def test_a_misspelt_marker_is_reported_not_silently_skipped():
-    blocks = page_blocks.blocks_of_text("p.md", "```bash\n# needs: andriod\nadb devices\n```\n")
+    blocks = page_blocks.blocks_of_text("p.md", '<!-- needs: andriod -->\n```bash\nadb devices\n```\n')
     assert page_blocks.unknown_needs(blocks) == [
-        "p.md:1: unknown '# needs: andriod' (known: mac, android-device, "
+        'p.md:2: unknown needs="andriod" (known: mac, android-device, '
         "executorch-source-build, network-github)"]
 
 
-def test_every_page_marker_is_known_and_pages_have_commands():
+def test_a_marker_away_from_its_fence_is_reported():
+    text = "<!-- needs: mac -->\n\n```bash\nsysctl hw.optional.arm.FEAT_SME2\n```\n"
+    assert page_blocks.blocks_of_text("p.md", text)[0].needs == []
+    assert page_blocks.orphan_markers("p.md", text) == [
+        "p.md:1: '<!-- needs: -->' must sit on the line right above a fence"]
+
+
+def test_a_marker_readers_would_see_is_reported():
+    text = ('```bash\n# needs: mac\nsysctl hw.optional.arm.FEAT_SME2\n```\n\n'
+            '{{< tabpane code=true >}}\n{{< tab header="macOS" language="bash" >}}\n# needs: mac\n'
+            'ls\n{{< /tab >}}\n{{< /tabpane >}}\n')
+    problems = page_blocks.visible_markers(page_blocks.blocks_of_text("p.md", text))
+    assert [p.split(":")[1] for p in problems] == ["1", "7 [macOS]"]
+    assert "line above the fence" in problems[0] and "tab shortcode" in problems[1]
+
+
+def test_every_page_marker_is_known_hidden_and_pages_have_commands():
     blocks = [b for p in page_files() for b in page_blocks.page_blocks(p)]
-    assert page_blocks.unknown_needs(blocks) == []
+    assert [p for page in page_files() for p in page_blocks.page_marker_problems(page)] == []
+    assert sum(1 for b in blocks if b.needs) >= 7, "the Mac, phone and network blocks lost their markers"
     for page in content_pages():
         assert any(b.is_shell for b in page_blocks.page_blocks(page)), page.name
 

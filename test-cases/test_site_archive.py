@@ -25,7 +25,7 @@ def test_archive_moves_every_page_with_never_build_front_matter(pages: Path, tmp
     for _src, dest in moves:
         assert dest.parent.name == "2026-01-02" and dest.name == dest.name.lower()
         meta = frontmatter.read_page(dest).meta
-        assert meta["build"] == {"render": "never", "list": "never", "publishResources": False}
+        assert meta["draft"] is True and meta["build"] == {"render": "never", "list": "never"}
     index = frontmatter.read_page(tmp_path / "archive" / "2026-01-02" / "_index.md").meta
     assert index["title"] == frontmatter.read_page(PAGES_DIR / "_index.md").meta["title"]
 
@@ -42,9 +42,10 @@ def test_archive_never_overwrites_and_dry_run_moves_nothing(pages: Path, tmp_pat
 
 
 def test_existing_build_options_are_replaced_not_duplicated():
-    text = "---\ntitle: x\nbuild:\n  render: always\n---\nbody\n"
+    text = "---\ntitle: x\nbuild:\n  render: always\ndraft: false\nweight: 3\n---\nbody\n"
     out = archive.archived_text(text)
     assert out.count("build:") == 1 and "render: never" in out and out.endswith("body\n")
+    assert out.count("draft:") == 1 and "draft: true" in out and "weight: 3" in out
 
 
 def test_site_tools_archive_in_a_copy_of_the_repository(tmp_path: Path, repo_root: Path):

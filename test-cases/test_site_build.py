@@ -31,6 +31,28 @@ def test_every_page_is_built_and_nothing_else(built_site: Path):
     assert not [p for p in built if any(k in p for k in ("agentic-kits", "archive", "test-cases"))]
 
 
+def test_test_markers_are_not_shown_to_readers(built_site: Path):
+    from html.parser import HTMLParser
+
+    class Text(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.parts: list[str] = []
+
+        def handle_data(self, data: str) -> None:
+            self.parts.append(data)
+
+    marked_pages = 0
+    for page in built_site.joinpath(PATH_URL).rglob("index.html"):
+        html = page.read_text()
+        marked_pages += "<!-- needs:" in html
+        reader = Text()
+        reader.feed(html)
+        text = "".join(reader.parts)
+        assert "# needs:" not in text and 'needs="' not in text, page
+    assert marked_pages >= 2, "the marked blocks are gone from the pages (expected on 01 and 03)"
+
+
 def test_links_anchors_and_images_resolve(built_site: Path):
     assert checks.link_problems(built_site) == []
 
@@ -126,6 +148,13 @@ def test_every_page_renders_to_a_png_for_review(tmp_path: Path):
         name = "sme-executorch-profiling" if page.name == "_index.md" else page.stem
         png = tmp_path / f"{name}.png"
         assert png.is_file() and png.stat().st_size > 10_000, name
+
+
+def test_markup_newer_than_the_ci_hugo_is_reported(tmp_path: Path):
+    (tmp_path / "01-a.md").write_text("---\ntitle: a\n---\n> [!NOTE]\n> Newer than 0.130.\n"
+                                      "> A plain quote.\n")
+    assert [p.split(":")[1] for p in checks.newer_hugo_markup(tmp_path)] == ["4"]
+    assert checks.newer_hugo_markup(Path(HUGO_CONFIG).parent.parent / PATH_REL) == []
 
 
 def test_placeholders_are_reported(tmp_path: Path):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from kit_helpers import run_script
-from test_analysis_support import copy_run, toy_cnn_run
+from analysis_helpers import copy_run, toy_cnn_run
 
 
 @pytest.fixture(scope="module")

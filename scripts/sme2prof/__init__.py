@@ -12,7 +12,7 @@ The flow, and where each stage lives::
     pipeline/   config -> run directory (ETDumps, logs, manifest)        mac_pipeline.py, android_pipeline.py
     analysis/   run directory -> tables, charts, report; validation      analyze_results.py, validate_results.py
     pages/      the learning path: Hugo build, checks, bundle, archive    site_tools.py
-    workflow/   commands that chain the stages end to end               run_quick_test.py
+    workflow/   commands that chain the stages end to end               profile_model.py, run_quick_test.py
 
 Each stage reads only the files the stage before it wrote (contracts:
 ``export/artifacts.py``, ``pipeline/run_layout.py``, ``runners/spec.py``), never its

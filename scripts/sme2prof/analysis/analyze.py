@@ -108,7 +108,7 @@ def _run_entries(inputs: Inputs) -> list[RunEntry]:
     return entries
 
 
-def default_out_dir(inputs: Inputs) -> Path:
+def default_analysis_dir(inputs: Inputs) -> Path:
     """One run dir: <run>/analysis/. Anything else: out/analysis/<timestamp>/ (never shared)."""
     if len(inputs.run_dirs) == 1 and all(s.run_dir == inputs.run_dirs[0] for s in inputs.sources):
         return run_layout.analysis_dir(inputs.run_dirs[0])
@@ -200,7 +200,7 @@ def analyze_runs(run_dirs: list[Path], compare_pairs: list[tuple[str, str]] | No
     for s in inputs.sources:
         experiments.setdefault(s.experiment, []).append((s.name, s.threads))
     resolved = resolve_pairs(list(pairs) if pairs else inputs.compare_pairs, names, experiments)
-    out = Path(out_dir) if out_dir else default_out_dir(inputs)
+    out = Path(out_dir) if out_dir else default_analysis_dir(inputs)
     check_out_dir(out, inputs.run_dirs, named_by_user=out_dir is not None)
     for note in inputs.notes:
         _say(progress, note)

@@ -23,7 +23,7 @@ MAX_CHART_WIDTH = 1280
 
 
 @dataclass
-class Check:
+class RunCheck:
     name: str
     ok: bool
     message: str
@@ -39,34 +39,34 @@ def png_size(path: Path) -> tuple[int, int] | None:
     return struct.unpack(">II", head[16:24])
 
 
-def _run_checks(run_dir: Path, manifest: dict) -> list[Check]:
+def _run_checks(run_dir: Path, manifest: dict) -> list[RunCheck]:
     shown = display_path(run_dir)
     resume = f"python scripts/mac_pipeline.py --resume {shown} (android_pipeline.py for a phone run)"
-    checks = [Check("manifest", True, f"{run_layout.MANIFEST_NAME} readable (schema {manifest.get('schema')})")]
+    checks = [RunCheck("manifest", True, f"{run_layout.MANIFEST_NAME} readable (schema {manifest.get('schema')})")]
     missing_keys = [k for k in ("schema", "run_id", "status", "config", "model", "experiments")
                     if k not in manifest]
     if missing_keys:
-        checks.append(Check("manifest keys", False, f"manifest lacks {', '.join(missing_keys)}",
+        checks.append(RunCheck("manifest keys", False, f"manifest lacks {', '.join(missing_keys)}",
                             "the run was made by an older or interrupted pipeline; run it again"))
     for problem in manifest_problems(manifest, strict=True):
-        checks.append(Check("manifest fields", False, problem,
+        checks.append(RunCheck("manifest fields", False, problem,
                             "the manifest was edited or damaged: restore it, or run the experiment again"))
     status = manifest.get("status")
-    checks.append(Check("run status", status == "complete", f"run status is '{status}'",
+    checks.append(RunCheck("run status", status == "complete", f"run status is '{status}'",
                         "" if status == "complete" else resume))
     if not (run_dir / run_layout.CONFIG_COPY_NAME).is_file():
-        checks.append(Check("config copy", False, f"{run_layout.CONFIG_COPY_NAME} missing",
+        checks.append(RunCheck("config copy", False, f"{run_layout.CONFIG_COPY_NAME} missing",
                             "the pipeline writes it at the start of a run; run the pipeline again"))
     for exp in manifest.get("experiments") or []:
         name = exp.get("name", "?")
         results = exp.get("results") or []
         if not results:
-            checks.append(Check(f"{name}", False, "experiment has no results", resume))
+            checks.append(RunCheck(f"{name}", False, "experiment has no results", resume))
         for res in results:
             label = f"{name} t{res.get('threads')}"
             if res.get("status") != "ok":
                 err = f": {res['error']}" if res.get("error") else ""
-                checks.append(Check(f"{label} status", False, f"result status '{res.get('status')}'{err}", resume))
+                checks.append(RunCheck(f"{label} status", False, f"result status '{res.get('status')}'{err}", resume))
                 continue
             for key, required in (("etdump", True), ("log", True),
                                   ("kernel_trace", exp.get("mode") == "xnntrace")):
@@ -81,34 +81,34 @@ def _run_checks(run_dir: Path, manifest: dict) -> list[Check]:
                     problem = etdump_problem(path)
                     ok = problem is None
                     message = f"{what} present and complete" if ok else problem.message
-                checks.append(Check(f"{label} {key}", ok, message, "" if ok else resume))
+                checks.append(RunCheck(f"{label} {key}", ok, message, "" if ok else resume))
     return checks
 
 
-def _analysis_checks(run_dir: Path, manifest: dict) -> list[Check]:
+def _analysis_checks(run_dir: Path, manifest: dict) -> list[RunCheck]:
     out = run_layout.analysis_dir(run_dir)
     fix = f"python scripts/analyze_results.py {display_path(run_dir)}"
     summary_path = out / SUMMARY_NAME
     if not summary_path.is_file():
-        return [Check("analysis", False, f"{display_path(summary_path)} missing", fix)]
+        return [RunCheck("analysis", False, f"{display_path(summary_path)} missing", fix)]
     try:
         summary = read_json(summary_path)
     except (ValueError, OSError):
-        return [Check("analysis", False, f"{display_path(summary_path)} unreadable", fix)]
-    checks = [Check("summary.json", True, "summary.json readable")]
+        return [RunCheck("analysis", False, f"{display_path(summary_path)} unreadable", fix)]
+    checks = [RunCheck("summary.json", True, "summary.json readable")]
     files = summary.get("files") or {}
     for name in [REPORT_NAME, *files.get("tables", [])]:
         ok = (out / name).is_file()
-        checks.append(Check(name, ok, f"{name} {'present' if ok else 'missing'}", "" if ok else fix))
+        checks.append(RunCheck(name, ok, f"{name} {'present' if ok else 'missing'}", "" if ok else fix))
     for chart in files.get("charts", []):
         path = out / chart["file"]
         if not path.is_file():
-            checks.append(Check(chart["file"], False, f"{chart['file']} missing", fix))
+            checks.append(RunCheck(chart["file"], False, f"{chart['file']} missing", fix))
             continue
         size = path.stat().st_size
         dims = png_size(path)
         ok = dims is not None and dims[0] <= MAX_CHART_WIDTH and size <= MAX_CHART_BYTES
-        checks.append(Check(chart["file"], ok,
+        checks.append(RunCheck(chart["file"], ok,
                             f"{chart['file']} {dims[0] if dims else '?'}x{dims[1] if dims else '?'} px, "
                             f"{size / 1000:.0f} KB (limits {MAX_CHART_WIDTH} px, {MAX_CHART_BYTES // 1000} KB)",
                             "" if ok else fix))
@@ -116,11 +116,11 @@ def _analysis_checks(run_dir: Path, manifest: dict) -> list[Check]:
     ok_results = {(e.get("name"), r.get("threads")) for e in manifest.get("experiments") or []
                   for r in e.get("results") or [] if r.get("status") == "ok"}
     stale = sorted(f"{n} t{t}" for n, t in ok_results - analysed)
-    checks.append(Check("analysis up to date", not stale,
+    checks.append(RunCheck("analysis up to date", not stale,
                         "analysis covers every ok result" if not stale else
                         f"analysis does not cover: {', '.join(stale)}", "" if not stale else fix))
     problems = summary.get("problems") or []
-    checks.append(Check("analysis complete", not problems,
+    checks.append(RunCheck("analysis complete", not problems,
                         "the analysis lists no problems" if not problems else
                         f"the analysis lists {len(problems)} problem(s), first: {problems[0]}",
                         "" if not problems else
@@ -128,7 +128,7 @@ def _analysis_checks(run_dir: Path, manifest: dict) -> list[Check]:
     return checks
 
 
-def validate_run(run_dir: Path) -> list[Check]:
+def validate_run(run_dir: Path) -> list[RunCheck]:
     """All checks of one run directory; input that is not a run directory raises UserError."""
     if not run_dir.exists():
         raise UserError(f"{run_dir} does not exist",
@@ -142,5 +142,5 @@ def validate_run(run_dir: Path) -> list[Check]:
         if not run_layout.manifest_path(run_dir).is_file():
             raise                               # not a run directory: bad input, exit 2
         # a broken manifest is a failed check of a run directory (exit 1), not bad input
-        return [Check("manifest", False, exc.message, exc.fix)]
+        return [RunCheck("manifest", False, exc.message, exc.fix)]
     return _run_checks(run_dir, manifest) + _analysis_checks(run_dir, manifest)

@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
 def export_main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    _quiet_library_noise()
+    quiet_library_noise()
     if args.list:
         return list_models(args.models_dir, args.json)
     if not args.model:
@@ -134,7 +134,7 @@ def print_summary(result: "ExportResult") -> None:
               "portable-kernel operators")
 
 
-def _quiet_library_noise() -> None:
+def quiet_library_noise() -> None:
     """torch/torchao/executorch print deprecation chatter that buries the summary."""
     warnings.filterwarnings("ignore")
     for name in ("torchao", "torch._export", "torch.export", "torch.utils._pytree", "executorch"):

@@ -18,7 +18,9 @@ operators inside XNNPACK delegates), xnnpack_partitions, other_backend_partition
 file_sizes {pte, etrecord} in bytes, sha256 {pte, etrecord} (what a run checks its
 copies against), pte and etrecord (file names relative to the JSON's folder),
 torch_version, executorch_version, executorch_git_commit, export_seconds,
-stage_seconds, exported_at, host.
+stage_seconds, exported_at, inputs (what it was made from: the model package's hash,
+options, torch and ExecuTorch versions; ``freshness.py`` decides from them whether the
+export is stale), host.
 
 Nothing is written until the whole export succeeded, and the three files are staged
 under temporary names and renamed into place together (``_write_export``), so a failed
@@ -40,6 +42,7 @@ import torch
 
 from sme2prof.export.artifacts import artifact_stem, default_out_dir, etrecord_path_for, export_json_path_for
 from sme2prof.export.delegation import DelegationSummary, summarize_delegation
+from sme2prof.export.freshness import export_inputs
 from sme2prof.errors import UserError
 from sme2prof.fileio import ensure_writable_dir, sha256_file, write_json_atomic
 from sme2prof.host_info import executorch_version
@@ -345,6 +348,7 @@ def _export_record(spec: ModelSpec, dtype: str, int8_mode: str, inputs: tuple, m
         "export_seconds": export_seconds,
         "stage_seconds": stages,
         "exported_at": utc_now_iso(),
+        "inputs": export_inputs(spec.path, dtype, int8_mode, model_args),
         "host": {"os": platform.system(), "machine": platform.machine(),
                  "python": platform.python_version()},
     }

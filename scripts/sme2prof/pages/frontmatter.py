@@ -1,7 +1,10 @@
 """Front matter: read it, and check it against the learning-paths repository's rules.
 
 Why our own checker: that repository's CI rejects a path whose ``_index.md`` misses a
-field or uses a value outside its allow-lists; finding out here costs seconds.
+field or uses a value outside its allow-lists; finding out here costs seconds. Beyond
+what its CI checks, its authoring guidance (the front matter audit it asks writers to
+run) wants a ``description`` on every page, the summary/FAQ flags in ``_index.md`` and
+three or four learning objectives.
 """
 from __future__ import annotations
 
@@ -26,6 +29,10 @@ SUBJECTS_BY_CATEGORY = {
         "Automotive", "Storage", "Embedded Linux", "Security", "RTOS Fundamentals",
         "Libraries", "Virtual Hardware"),
 }
+# Required by the authoring guidance, not by the CI script.
+GUIDANCE_REQUIRED = ("description", "generate_summary_faq", "rerun_summary", "rerun_faqs")
+SUMMARY_FLAGS = ("generate_summary_faq", "rerun_summary", "rerun_faqs")
+OBJECTIVES = (3, 4)
 READING_TYPES = ("documentation", "blog", "website")
 LIST_FIELDS = ("learning_objectives", "prerequisites", "armips", "tools_software_languages",
                "operatingsystems", "further_reading")
@@ -68,10 +75,18 @@ def parse_page(text: str, path: Path) -> Page:
 
 def check_index(meta: dict[str, Any], category: str) -> list[str]:
     """Problems with a learning path's ``_index.md`` front matter (empty when valid)."""
-    problems = [f"missing required field: {f}" for f in INDEX_REQUIRED if f not in meta]
+    problems = [f"missing required field: {f}" for f in INDEX_REQUIRED + GUIDANCE_REQUIRED
+                if f not in meta]
     for field in LIST_FIELDS:
         if field in meta and (not isinstance(meta[field], list) or not meta[field]):
             problems.append(f"{field} must be a non-empty list")
+    objectives = meta.get("learning_objectives")
+    if isinstance(objectives, list) and not OBJECTIVES[0] <= len(objectives) <= OBJECTIVES[1]:
+        problems.append(f"learning_objectives has {len(objectives)} entries: the guidance asks "
+                        f"for {OBJECTIVES[0]} or {OBJECTIVES[1]}")
+    problems += [f"{flag} must be true or false" for flag in SUMMARY_FLAGS
+                 if flag in meta and not isinstance(meta[flag], bool)]
+    problems += _check_description(meta)
     if "skilllevels" in meta and meta["skilllevels"] not in SKILL_LEVELS:
         problems.append(f"invalid skilllevels {meta['skilllevels']!r}: use one of "
                         + ", ".join(SKILL_LEVELS))
@@ -90,6 +105,15 @@ def check_index(meta: dict[str, Any], category: str) -> list[str]:
     if "learning_path_main_page" in meta and meta["learning_path_main_page"] != "yes":
         problems.append('learning_path_main_page must be "yes"')
     return problems
+
+
+def _check_description(meta: dict[str, Any]) -> list[str]:
+    description = meta.get("description")
+    if "description" in meta and (not isinstance(description, str) or not description.strip()):
+        return ["description must be one sentence of text"]
+    if isinstance(description, str) and description.strip() == str(meta.get("title", "")).strip():
+        return ["description must not repeat the title"]
+    return []
 
 
 def _check_further_reading(entries: list[Any]) -> list[str]:
@@ -121,21 +145,26 @@ def check_page(name: str, meta: dict[str, Any]) -> list[str]:
             problems.append('title must be "Next Steps"')
         return problems
     problems = _check_fixed(meta, weight=None)
-    if not meta.get("title"):
-        problems.append("missing required field: title")
+    problems += [f"missing required field: {f}" for f in ("title", "description") if f not in meta]
+    problems += _check_description(meta)
     if not isinstance(meta.get("weight"), int) or meta["weight"] < 2:
         problems.append("weight must be a whole number of 2 or more")
     return problems
 
 
-def check_path_folder(pages_dir: Path, category: str) -> list[str]:
-    """Every front matter problem in a learning path folder, prefixed by the file name."""
+def check_path_folder(pages_dir: Path, category: str,
+                      index_extra: dict[str, Any] | None = None) -> list[str]:
+    """Every front matter problem in a learning path folder, prefixed by the file name.
+
+    ``index_extra``: fields the bundle adds to ``_index.md`` (the authors), checked as if
+    they were there.
+    """
     problems: list[str] = []
     weights: dict[int, str] = {}
     for path in sorted(pages_dir.glob("*.md")):
         page = read_page(path)
-        found = (check_index(page.meta, category) if path.name == "_index.md"
-                 else check_page(path.name, page.meta))
+        found = (check_index({**page.meta, **(index_extra or {})}, category)
+                 if path.name == "_index.md" else check_page(path.name, page.meta))
         problems += [f"{path.name}: {p}" for p in found]
         weight = page.meta.get("weight")
         if path.name != "_index.md" and isinstance(weight, int):

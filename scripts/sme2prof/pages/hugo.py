@@ -7,6 +7,7 @@ system-wide Hugo to preview the pages.
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import subprocess
 import sys
@@ -35,12 +36,21 @@ def hugo_command(source: Path, config: Path, *args: str) -> list[str]:
     return [hugo_binary(), "--source", str(source), "--config", str(config), *args]
 
 
-def build(source: Path, config: Path, destination: Path) -> str:
-    """Build the site into ``destination``; raise UserError on any error or warning."""
+def params_env(params: dict[str, str] | None) -> dict[str, str]:
+    """The environment that hands ``params`` to Hugo as site params (``HUGO_PARAMS_<NAME>``)."""
+    return {**os.environ, **{f"HUGO_PARAMS_{k.upper()}": v for k, v in (params or {}).items()}}
+
+
+def build(source: Path, config: Path, destination: Path,
+          params: dict[str, str] | None = None) -> str:
+    """Build the site into ``destination``; raise UserError on any error or warning.
+
+    ``params`` become site params (the preview's landing page reads the authors there).
+    """
     cmd = hugo_command(source, config, "--destination", str(destination),
                        "--cleanDestinationDir", "--panicOnWarning", "--printPathWarnings",
                        "--cacheDir", str(destination.parent / ".hugo-cache"))
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=params_env(params))
     output = proc.stdout + proc.stderr
     bad = [line for line in output.splitlines() if line.startswith(("WARN", "ERROR"))]
     if proc.returncode != 0 or bad:

@@ -18,7 +18,7 @@ SITE_OUT = OUT_DIR / "site"
 BUNDLE_OUT = OUT_DIR / "bundle"
 REVIEW_OUT = OUT_DIR / "site-review"
 
-# The kit that ships beside the pages (design.md: "the published bundle").
+# The kit that ships beside the pages in the published bundle.
 KIT_DIRS = ("images", "scripts", "models", "configs", "agentic-kits", "test-cases", "archive")
 # Top-level files of the kit, with the lower-case name they get in the bundle
 # (the learning-paths CI rejects capital letters under content/; GNU make reads

@@ -564,13 +564,7 @@ def _analyze(run_dir: Path, manifest: dict) -> int:
     An analysis cut short (Ctrl-C) leaves ``analysis.status`` "interrupted" (and the run
     "interrupted"), so ``--resume`` redoes it.
     """
-    try:
-        from sme2prof.analysis import analyze_runs  # written by the analysis part
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{__package__}.analysis":
-            raise
-        print("note: analysis is not available in this checkout; run scripts/analyze_results.py later")
-        return 0
+    from sme2prof.analysis import analyze_runs  # here, not at the top: --no-analyze runs never pay for it
     manifest["analysis"] = {"status": "running", "started_at": run_layout.utc_now_iso()}
     mf.save(run_dir, manifest)
     print("analysing the run (ETDumps -> operator tables, charts, report) ...", flush=True)

@@ -103,7 +103,7 @@ def launcher_environment(plan: RunnerBuildPlan) -> dict[str, str]:
     return env
 
 
-def run_logged(cmd: list[str], log_path: Path, step: str, started: float,
+def run_build_step(cmd: list[str], log_path: Path, step: str, started: float,
                env: dict[str, str] | None = None) -> None:
     """Run ``cmd``, append all output to ``log_path``, print progress every few seconds."""
     tail: deque[str] = deque(maxlen=LOG_TAIL_LINES)
@@ -233,9 +233,9 @@ def build_runner(plan: RunnerBuildPlan, env: BuildEnvironment, clean: bool = Fal
     started = time.monotonic()
     say(f"[{plan.name}] configure (log: {plan.log_path})")
     tool_env = launcher_environment(plan)
-    run_logged(plan.configure_cmd, plan.log_path, f"[{plan.name}] configure", started, tool_env)
+    run_build_step(plan.configure_cmd, plan.log_path, f"[{plan.name}] configure", started, tool_env)
     say(f"[{plan.name}] configured in {time.monotonic() - started:.0f} s; building {CMAKE_TARGET}")
-    run_logged(plan.build_cmd, plan.log_path, f"[{plan.name}] build", started, tool_env)
+    run_build_step(plan.build_cmd, plan.log_path, f"[{plan.name}] build", started, tool_env)
     if not plan.built_binary.is_file():
         raise UserError(f"[{plan.name}] build finished but {plan.built_binary} is missing; "
                         f"log: {plan.log_path}",

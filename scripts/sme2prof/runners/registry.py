@@ -51,6 +51,7 @@ class Variant:
     sme2: bool
     xnntrace: bool
     answers: str                                         # shown by build_runners --help
+    default: bool = False                                # built by a plain build_runners.sh
     extra_cache: tuple[tuple[str, str], ...] = field(default=())   # more CMake cache variables
 
     @property
@@ -78,9 +79,9 @@ class Variant:
 # kernels (e.g. xnn_pf32_gemm_minmax_ukernel_32x32__neonsme), which is not the NEON
 # baseline a user means by "SME2 off".
 VARIANTS: dict[str, Variant] = {v.name: v for v in (
-    Variant("sme2-on", sme=True, sme2=True, xnntrace=False,
+    Variant("sme2-on", sme=True, sme2=True, xnntrace=False, default=True,
             answers="how fast with SME and SME2 kernels (Arm platforms only)"),
-    Variant("sme2-off", sme=False, sme2=False, xnntrace=False,
+    Variant("sme2-off", sme=False, sme2=False, xnntrace=False, default=True,
             answers="how fast without them: the NEON baseline on Arm, the only variant on x86_64"),
     Variant("sme2-on-xnntrace", sme=True, sme2=True, xnntrace=True,
             answers="which microkernel each operator runs with SME2 on (kernel trace, not timing)"),
@@ -151,8 +152,8 @@ def variants_for(platform: str) -> tuple[str, ...]:
 
 
 def default_variants(platform: str) -> list[str]:
-    """The timing variants a plain ``build_runners.sh`` builds for ``platform``."""
-    return [name for name in TIMING_VARIANTS if name in variants_for(platform)]
+    """The variants a plain ``build_runners.sh`` builds for ``platform``."""
+    return [name for name, v in VARIANTS.items() if v.default and name in variants_for(platform)]
 
 
 def variant_help() -> str:

@@ -185,7 +185,7 @@ def runner_sme2_state(runner: ResolvedRunner, cpu_features: dict) -> bool:
 
 
 def guard_runner_mode(experiment: Experiment, runner: ResolvedRunner, cpu_features: dict | None) -> None:
-    """Refuse runner/mode/SME2 combinations whose results would mislead (design.md).
+    """Refuse runner/mode/SME2 combinations whose results would mislead.
 
     ``cpu_features`` None means the CPU is unknown (an Android dry run with no device
     contacted): only the runner's own build info is checked then.
