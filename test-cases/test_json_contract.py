@@ -33,6 +33,7 @@ BAD_INPUT = {
     "benchmark_pipeline.py": ["--runs", "0"],
     "benchmark_analysis.py": ["/nonexistent/run"],
     "site_tools.py": ["add-image", "/nonexistent.png", "x.png"],
+    "profile_model.py": ["--model", "no_such_model"],
 }
 
 
