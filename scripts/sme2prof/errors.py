@@ -116,7 +116,6 @@ class _JsonReport:
     def __init__(self) -> None:
         self.result: dict[str, Any] | None = None
         self.run_dir: str | None = None
-        self.error: UserError | None = None
 
 
 _report: _JsonReport | None = None      # set while a --json entry point runs
