@@ -90,15 +90,37 @@ def test_etdump_without_etrecord(run_copy, capfd):
     assert "no ETRecord: operator-to-model-layer mapping unavailable" in first["notes"]
 
 
+def _etrecord_unverified(manifest: dict, etrecord: Path) -> None:
+    """Point the run at another ETRecord as a run made before runs kept (and hashed) their own."""
+    manifest["model"].update(etrecord=str(etrecord), etrecord_sha256=None)
+    manifest["model"]["export"].pop("sha256", None)
+    manifest["model"]["export"]["file_sizes"].pop("etrecord", None)
+
+
 def test_etrecord_from_a_different_model(run_copy, capfd):
+    """No hash to compare with: the Inspector itself finds that the ETRecord does not fit."""
     other = exported("vit_tiny").with_suffix(".etrecord")
-    _edit_manifest(run_copy, lambda m: m["model"].update(etrecord=str(other)))
+    _edit_manifest(run_copy, lambda m: _etrecord_unverified(m, other))
     proc = _analyse(run_copy, capfd=capfd)
     assert proc.returncode == 0, proc.stderr
     first = _summary(run_copy)["results"][0]
     assert first["etrecord"] is None
     assert any("does not belong to this ETDump" in n for n in first["notes"])
     assert first["operators"], "operator rows still come from the ETDump"
+
+
+def test_etrecord_that_is_not_the_runs_own_is_refused(run_copy, capfd):
+    """The run's ETRecord replaced in place (same name, other bytes): its hash no longer matches
+    what the run recorded, so it is not used, and the report says why (exit 1: partial)."""
+    etrecord = run_copy / json.loads((run_copy / "manifest.json").read_text())["model"]["etrecord"]
+    etrecord.unlink()                    # never write through a hard link to the session export
+    etrecord.write_bytes(exported("vit_tiny").with_suffix(".etrecord").read_bytes())
+    proc = _analyse(run_copy, capfd=capfd)
+    assert proc.returncode == 1, proc.stderr
+    summary = _summary(run_copy)
+    assert all(r["etrecord"] is None for r in summary["results"])
+    assert any("is not the one this run was made with" in p for p in summary["problems"]), summary["problems"]
+    assert "is not the one this run was made with" in (run_copy / "analysis" / "report.md").read_text()
 
 
 def test_unknown_compare_name_writes_nothing(run_copy, capfd):
@@ -161,7 +183,7 @@ def test_transformer_etdump_with_toy_cnn_etrecord(tmp_path, capfd):
 
     run = copy_run(transformer_run(), tmp_path)
     other = exported("toy_cnn").with_suffix(".etrecord")
-    _edit_manifest(run, lambda m: m["model"].update(etrecord=str(other)))
+    _edit_manifest(run, lambda m: _etrecord_unverified(m, other))
     proc = _analyse(run, capfd=capfd)
     assert proc.returncode == 0, proc.stderr
     (res,) = _summary(run)["results"]

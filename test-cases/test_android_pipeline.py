@@ -67,7 +67,7 @@ def test_profile_on_the_phone(phone: dict) -> None:
         assert result["status"] == "ok" and len(result["iterations_ms"]) == 4
         assert "--model_path /data/local/tmp/sme2prof/" in (run_dir / result["log"]).read_text()
         frame = Inspector(etdump_path=str(run_dir / result["etdump"]),
-                          etrecord=manifest["model"]["etrecord"]).to_dataframe()
+                          etrecord=str(run_dir / manifest["model"]["etrecord"])).to_dataframe()
         assert frame[frame.is_delegated_op].event_name.str.startswith("Convolution").any()
 
 
@@ -172,3 +172,13 @@ def test_adb_still_required_for_a_real_run(phone: dict, tmp_path: Path) -> None:
     proc = run_script("android_pipeline.py", "--config", str(config),
                       env={**phone["env"], "PATH": str(tmp_path), "ADB": ""})
     assert proc.returncode == 2 and "error: adb not found" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_phone_answers_that_are_not_utf8(phone: dict) -> None:
+    """Vendor property values are not always UTF-8: they are read with replacement characters."""
+    config = write_config(phone["tmp"], toy_cnn_pte(), [experiment("neon", RUNNER, sme2="off")])
+    proc = android(phone, "--config", str(config), FAKE_ADB_BAD_BYTES="1")
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stdout + proc.stderr
+    run_dir = next((phone["tmp"] / "runs").iterdir())
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["host"]["device"]["model"] == "SME2 Test Phone"

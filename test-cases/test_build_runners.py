@@ -101,6 +101,7 @@ def test_dry_run_plan_is_exact(platform, variant, tmp_path, fake_ndk, kleidiai, 
                                monkeypatch):
     runners_dir, build_root = tmp_path / "runners", tmp_path / "builds"
     et_dir = tmp_path / "executorch"
+    et_dir.mkdir()                   # named with --executorch-dir, so it must exist (not be a checkout)
     args = ["--platform", platform, "--variants", variant, "--jobs", "3",
             "--executorch-dir", str(et_dir), "--out-dir", str(runners_dir),
             "--build-root", str(build_root), "--android-ndk", str(fake_ndk),
@@ -149,6 +150,7 @@ def test_script_dry_run_prints_the_exact_commands(tmp_path):
     if host_platform() != "linux-x86_64":
         pytest.skip("plans linux-x86_64 runners, which build only on linux-x86_64")
     env_python = sys.executable
+    (tmp_path / "executorch").mkdir()
     proc = subprocess.run(
         ["bash", str(SCRIPT), "--platform", "linux-x86_64", "--variants", "sme2-off-xnntrace",
          "--jobs", "2", "--executorch-dir", str(tmp_path / "executorch"),

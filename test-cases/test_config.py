@@ -7,12 +7,13 @@ traceback, and that an earlier run directory in the same output root is untouche
 from __future__ import annotations
 
 import json
+import shutil
 import stat
 from pathlib import Path
 
 import pytest
 
-from kit_helpers import run_script
+from kit_helpers import exported, run_script
 from pipeline_helpers import experiment, snapshot, write_config
 from sme2prof.pipeline.config import load_config, validate_config
 from sme2prof.errors import UserError
@@ -25,8 +26,9 @@ CONFIG_FILES = sorted((REPO_ROOT / "configs").rglob("*.json"))
 
 @pytest.fixture()
 def workspace(tmp_path: Path) -> Path:
-    """A model file and an earlier run directory that no failed invocation may touch."""
-    (tmp_path / "m_fp32.pte").write_bytes(b"not executed: every case here fails before running")
+    """A model file (a real toy_cnn export: the .pte is checked before a run starts) and an
+    earlier run directory that no failed invocation may touch."""
+    shutil.copyfile(exported("toy_cnn"), tmp_path / "m_fp32.pte")
     earlier = tmp_path / "runs" / "20260101-000000"
     earlier.mkdir(parents=True)
     (earlier / "manifest.json").write_text('{"schema": 1, "status": "complete"}\n')

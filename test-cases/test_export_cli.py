@@ -100,7 +100,7 @@ def test_list_json_reports_broken_packages(user_models):
 
     result = run_script("export_model.py", "--list", "--json", "--models-dir", str(user_models))
     assert result.returncode == 0, result.stderr
-    models = {entry["name"]: entry for entry in json.loads(result.stdout)}
+    models = {entry["name"]: entry for entry in json.loads(result.stdout)["models"]}
     assert models["toy_cnn"]["broken"] is None
     assert "fails to import: SyntaxError" in models["typo_model"]["broken"]["error"]
     assert models["typo_model"]["broken"]["fix"]
@@ -120,7 +120,7 @@ def test_list_json_is_machine_readable():
 
     result = run_script("export_model.py", "--list", "--json")
     assert result.returncode == 0, result.stderr
-    models = {entry["name"]: entry for entry in json.loads(result.stdout)}
+    models = {entry["name"]: entry for entry in json.loads(result.stdout)["models"]}
     assert models["toy_cnn"]["dtypes"] == ["fp32", "fp16", "int8"]
     assert models["vit_tiny"]["description"]
 

@@ -71,7 +71,8 @@ def test_real_run_with_both_runners(tmp_path: Path, model: Path, wheel: Path) ->
     assert f"run directory: {run_dir}" in out
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["finished_at"]
-    assert manifest["model"]["sha256"] == sha256_file(model)
+    assert manifest["model"]["sha256"] == sha256_file(model) == sha256_file(run_dir / manifest["model"]["pte"])
+    assert manifest["model"]["path"] == str(model) and manifest["model"]["pte"] == f"model/{model.name}"
     assert manifest["model"]["export"]["model"] == "toy_cnn"
     assert manifest["executorch"]["version"].startswith("1.5.1")
     assert manifest["host"]["cpu_features"] == describe_host()["cpu_features"]
@@ -86,7 +87,7 @@ def test_real_run_with_both_runners(tmp_path: Path, model: Path, wheel: Path) ->
             assert result["status"] == "ok" and result["returncode"] == 0 and result["error"] is None
             assert len(result["iterations_ms"]) == 5 and all(ms > 0 for ms in result["iterations_ms"])
             assert result["wall_seconds"] > 0 and result["started_at"] <= result["finished_at"]
-            rows = inspector_rows(run_dir, result, manifest["model"]["etrecord"])
+            rows = inspector_rows(run_dir, result, str(run_dir / manifest["model"]["etrecord"]))
             names = set(rows.event_name)
             assert any(name.startswith("Convolution (NHWC, F32)") for name in names), names
             assert all(len(raw) == 5 for raw in rows.raw), "one event per execution, warm-up included"
@@ -186,8 +187,7 @@ def test_json_gives_agents_one_summary_on_stdout(tmp_path: Path, model: Path) ->
 
 def test_runner_that_prints_nothing_says_so(tmp_path: Path) -> None:
     """Not "FAILED (... last log lines:)" followed by nothing."""
-    (tmp_path / "m_fp32.pte").write_bytes(b"never read: the runner exits at once")
-    config = write_config(tmp_path, tmp_path / "m_fp32.pte", [experiment("silent", shutil.which("false"))])
+    config = write_config(tmp_path, toy_cnn_pte(), [experiment("silent", shutil.which("false"))])
     code, out = run_pipeline("--config", str(config))
     assert code == 1 and "Traceback" not in out, out
     assert "[1/1] silent t1: FAILED (runner exited with code 1 (the runner printed nothing)); log " in out

@@ -210,8 +210,9 @@ def test_stale_reasons(tmp_path: Path) -> None:
 
 def test_json_mode_prints_one_object_whatever_happens(capsys) -> None:
     """Progress printed by the command goes to stderr; a UserError or Ctrl-C still ends in
-    one JSON object on stdout with exit_code, error and fix."""
-    from sme2prof.errors import UserError
+    one JSON object on stdout with exit_code, error and fix (through run_entry_point, the
+    glue every entry script runs in)."""
+    from sme2prof.errors import UserError, run_entry_point
     from sme2prof.workflow.cli import with_json_output
 
     def fails(_args, outcome):
@@ -223,10 +224,10 @@ def test_json_mode_prints_one_object_whatever_happens(capsys) -> None:
         outcome["run_dir"] = "out/runs/r"
         raise KeyboardInterrupt
 
-    assert with_json_output(["--json"], fails) == 2
+    assert run_entry_point(lambda argv: with_json_output(argv, fails), ["--json"]) == 2
     out, err = capsys.readouterr()
     assert json.loads(out) == {"exit_code": 2, "model": "m", "error": "something is wrong", "fix": "do this"}
     assert "progress line" in err and "error: something is wrong" in err
-    assert with_json_output(["--json"], interrupted) == 130
+    assert run_entry_point(lambda argv: with_json_output(argv, interrupted), ["--json"]) == 130
     result = json.loads(capsys.readouterr().out)
     assert result["exit_code"] == 130 and result["fix"] == "python scripts/mac_pipeline.py --resume out/runs/r"

@@ -11,6 +11,8 @@ Failure modes the pipeline must handle:
   FAKE_ADB_NO_DEVICE=1             every command fails with "error: no devices/emulators found"
   FAKE_ADB_DISCONNECT_AFTER=N      the N+1-th runner invocation and every later command fail
                                    with "error: device not found" (unset it to "reconnect")
+  FAKE_ADB_BAD_BYTES=1             getprop and /proc/cpuinfo answers hold bytes that are not UTF-8
+                                   (as some vendors' property values do)
 """
 from __future__ import annotations
 
@@ -49,11 +51,12 @@ def gone(message: str = "error: device not found") -> int:
 
 def shell(args: list[str], root: Path) -> int:
     command = " ".join(args)
+    bad = b"[ro.vendor.name]: [\xff\xfe\xc3(vendor\x80]\n" if os.environ.get("FAKE_ADB_BAD_BYTES") else b""
     if command.strip() == "getprop":
-        sys.stdout.write(GETPROP)
+        sys.stdout.buffer.write(GETPROP.encode() + bad)
         return 0
     if command.strip() == "cat /proc/cpuinfo":
-        sys.stdout.write(CPUINFO)
+        sys.stdout.buffer.write(CPUINFO.encode() + bad.replace(b"[ro.vendor.name]: ", b"Hardware\t: "))
         return 0
     if "--model_path" in command:  # a runner invocation: count it for FAKE_ADB_DISCONNECT_AFTER
         counter = root / "runner-invocations"

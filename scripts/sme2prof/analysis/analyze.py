@@ -6,6 +6,7 @@ still analysed. Only when nothing at all can be analysed does it stop with a Use
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sme2prof.pipeline import run_layout
+from sme2prof.pipeline.lock import RunLock
 from sme2prof.errors import UserError
 from sme2prof.fileio import read_json, write_json_atomic, write_text_atomic
 from sme2prof.paths import OUT_DIR, display_path
@@ -203,15 +205,25 @@ def analyze_runs(run_dirs: list[Path], compare_pairs: list[tuple[str, str]] | No
     for note in inputs.notes:
         _say(progress, note)
 
-    earlier_files = _earlier_analysis_files(out)
-    if earlier_files:
-        _say(progress, f"replacing the earlier analysis in {display_path(out)}")
-    created = make_out_dir(out, named_by_user=out_dir is not None)
-    try:
-        return _analyse_and_write(inputs, resolved, out, earlier_files, charts_enabled, progress, started)
-    except BaseException:
-        remove_created(created)
-        raise
+    with _lock_run_of(out, inputs.run_dirs):
+        earlier_files = _earlier_analysis_files(out)
+        if earlier_files:
+            _say(progress, f"replacing the earlier analysis in {display_path(out)}")
+        created = make_out_dir(out, named_by_user=out_dir is not None)
+        try:
+            return _analyse_and_write(inputs, resolved, out, earlier_files, charts_enabled, progress, started)
+        except BaseException:
+            remove_created(created)
+            raise
+
+
+def _lock_run_of(out: Path, run_dirs: list[Path]) -> contextlib.AbstractContextManager:
+    """Writing <run>/analysis/ is writing into the run: hold its lock (pipeline/lock.py), so an
+    analysis never replaces files a running pipeline (or another analysis) is writing."""
+    for run_dir in run_dirs:
+        if out.resolve() == run_layout.analysis_dir(run_dir).resolve():
+            return RunLock(run_dir, "analysis")
+    return contextlib.nullcontext()
 
 
 def _has_readable_etdump(src: ResultSource) -> bool:

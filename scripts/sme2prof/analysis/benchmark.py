@@ -7,14 +7,13 @@ because it is a fixed cost paid once per process, not per run.
 """
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from sme2prof.errors import UserError
+from sme2prof.errors import UserError, print_json
 from sme2prof.fileio import write_json_atomic
 from sme2prof.paths import ARTIFACTS_DIR, OUT_DIR, SCRIPTS_DIR, display_path
 from sme2prof.pipeline.run_layout import new_run_id
@@ -64,7 +63,7 @@ def time_analysis(run_dir: Path | None, model: Path, experiments: int, runs: int
               "output": str(result.out_dir)}
     write_json_atomic(work / "benchmark.json", report)
     if as_json:
-        print(json.dumps(report, indent=2))
+        print_json(report)
     else:
         print(f"analysis of {len(results)} results x {report['iterations_per_result']} iterations: "
               f"{analysis_seconds:.2f} s (+ {import_seconds:.1f} s one-time ExecuTorch import)")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import Sequence
 
+from sme2prof.errors import OptionParser, print_json
 from sme2prof.paths import display_path
 from sme2prof.analysis.analyze import analyze_runs
 from sme2prof.analysis.benchmark import DEFAULT_PTE, time_analysis
@@ -34,7 +34,7 @@ Exit status: 0 complete, 1 partial analysis (problems listed in the report), 2 b
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = OptionParser(
         prog="analyze_results.py", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Analyse profiling runs: latency statistics, operator table, categories, "
                     "SME path and kernels, comparisons; writes summary.json, CSV, PNG and report.md.")
@@ -61,8 +61,11 @@ def analyze_main(argv: Sequence[str] | None = None) -> int:
                           warmup=args.warmup, charts_enabled=not args.no_charts,
                           progress=not args.json)
     if args.json:
-        print(json.dumps(result.summary, indent=2, default=str))
-        return EXIT_PARTIAL if result.summary["problems"] else 0
+        problems = result.summary["problems"]
+        failure = {"error": f"partial analysis: {len(problems)} problem(s); first: {problems[0]}",
+                   "fix": f"see problems[] and the report's Problems section ({result.report_path})"} if problems else {}
+        print_json({**result.summary, "report": str(result.report_path), **failure})
+        return EXIT_PARTIAL if problems else 0
     summary = result.summary
     print(f"analysed {len(summary['results'])} result(s) in {summary['analysis_seconds']:.1f} s")
     for finding in summary["findings"]:
@@ -85,7 +88,7 @@ Exit status: 0 when every check passes, 1 when something is missing, 2 on bad in
 
 
 def validate_main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = OptionParser(
         prog="validate_results.py", epilog=VALIDATE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Check a run directory (manifest, ETDumps, logs, kernel traces) and its "
                     "analysis (summary.json, report.md, CSV, charts); say how to produce what is missing.")
@@ -95,8 +98,11 @@ def validate_main(argv: Sequence[str] | None = None) -> int:
     checks = validate_run(args.run_dir)
     failed = [c for c in checks if not c.ok]
     if args.json:
-        print(json.dumps({"run_dir": str(args.run_dir), "ok": not failed,
-                          "checks": [asdict(c) for c in checks]}, indent=2))
+        failure = {"error": f"{len(failed)} of {len(checks)} checks failed; first: {failed[0].name}: "
+                            f"{failed[0].message.splitlines()[0] if failed[0].message else ''}",
+                   "fix": failed[0].fix or "see checks[]"} if failed else {}
+        print_json({"run_dir": str(args.run_dir), "ok": not failed,
+                    "checks": [asdict(c) for c in checks], **failure})
     else:
         for c in checks:
             print(f"{'ok     ' if c.ok else 'MISSING'} {c.name}: {c.message}")
@@ -114,7 +120,7 @@ BENCHMARK_EPILOG = """examples:
 
 
 def benchmark_main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="benchmark_analysis.py", epilog=BENCHMARK_EPILOG,
+    parser = OptionParser(prog="benchmark_analysis.py", epilog=BENCHMARK_EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      description="Time the analysis of a run with several experiments.")
     parser.add_argument("run_dir", nargs="?", type=Path, help="existing run directory (default: make one)")

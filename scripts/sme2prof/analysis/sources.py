@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sme2prof.pipeline import run_layout
+from sme2prof.pipeline.inputs import etrecord_problem
+from sme2prof.pipeline.manifest_check import manifest_problems
 from sme2prof.errors import UserError
 from sme2prof.fileio import read_json
 from sme2prof.paths import display_path, resolve_repo_path
@@ -88,6 +90,10 @@ def load_manifest(run_dir: Path) -> dict:
         raise UserError(f"{display_path(path)} has no 'experiments' list",
                         "it does not follow the run layout (scripts/sme2prof/pipeline/run_layout.py); "
                         "run the pipeline again")
+    problems = manifest_problems(manifest)
+    if problems:
+        raise UserError(f"{display_path(path)} is damaged: {'; '.join(problems)}",
+                        "restore the manifest, or run those experiments again with the pipeline")
     return manifest
 
 
@@ -204,12 +210,17 @@ def collect_inputs(paths: list[Path], etrecord: Path | None = None,
         raise UserError("--etrecord/--kernel-trace apply to exactly one ETDump file argument",
                         "pass one ETDump file, or put '<name>.etrecord' / '<name>.xnntrace.log' "
                         "next to each ETDump")
+    problems: list[str] = []
     for path in paths:
         if path.is_dir():
             manifest = load_manifest(path)
             run_dirs.append(path)
             manifests[str(path)] = manifest
-            sources.extend(sources_from_run(path, manifest))
+            from_run = sources_from_run(path, manifest)
+            problem = _etrecord_refused(from_run, manifest)
+            if problem:
+                problems.append(problem)
+            sources.extend(from_run)
             config_pairs = ((manifest.get("config") or {}).get("analysis") or {}).get("compare_pairs") or []
             pairs.extend((str(a), str(b)) for a, b in config_pairs)
         elif path.is_file():
@@ -220,4 +231,14 @@ def collect_inputs(paths: list[Path], etrecord: Path | None = None,
                             "ls out/runs/ lists the runs")
     _deduplicate(sources)
     return Inputs(sources=sources, run_dirs=run_dirs, manifests=manifests,
-                  compare_pairs=list(dict.fromkeys(pairs)), problems=[], notes=notes)
+                  compare_pairs=list(dict.fromkeys(pairs)), problems=problems, notes=notes)
+
+
+def _etrecord_refused(sources: list[ResultSource], manifest: dict) -> str | None:
+    """A run's ETRecord that is not the one the run was made with is not used (see pipeline/inputs.py)."""
+    etrecord = next((s.etrecord for s in sources if s.etrecord is not None), None)
+    problem = etrecord_problem(etrecord, manifest.get("model") or {}) if etrecord and etrecord.is_file() else None
+    if problem:
+        for source in sources:
+            source.etrecord = None
+    return problem

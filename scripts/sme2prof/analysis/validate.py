@@ -16,6 +16,7 @@ from sme2prof.paths import display_path
 from sme2prof.analysis.analyze import REPORT_NAME, SUMMARY_NAME
 from sme2prof.analysis.etdump_reader import etdump_problem
 from sme2prof.analysis.sources import load_manifest
+from sme2prof.pipeline.manifest_check import manifest_problems
 
 MAX_CHART_BYTES = 200_000
 MAX_CHART_WIDTH = 1280
@@ -47,6 +48,9 @@ def _run_checks(run_dir: Path, manifest: dict) -> list[RunCheck]:
     if missing_keys:
         checks.append(RunCheck("manifest keys", False, f"manifest lacks {', '.join(missing_keys)}",
                             "the run was made by an older or interrupted pipeline; run it again"))
+    for problem in manifest_problems(manifest, strict=True):
+        checks.append(RunCheck("manifest fields", False, problem,
+                            "the manifest was edited or damaged: restore it, or run the experiment again"))
     status = manifest.get("status")
     checks.append(RunCheck("run status", status == "complete", f"run status is '{status}'",
                         "" if status == "complete" else resume))

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
+from sme2prof.errors import OptionParser, print_json
 from sme2prof.export.model_registry import ALL_DTYPES, BrokenPackage, parse_model_args, scan_models
 from sme2prof.paths import display_path, resolve_repo_path
 from sme2prof.export.quantize import INT8_MODES, check_int8_mode
@@ -33,7 +33,7 @@ Writes <stem>.pte, <stem>.etrecord and <stem>.export.json into out/artifacts/<mo
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OptionParser(
         prog="export_model.py", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Export a registered PyTorch model to an ExecuTorch .pte lowered to XNNPACK.")
     parser.add_argument("--list", action="store_true", help="list the registered models and exit")
@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="extra folder of model packages; repeatable "
                              "(also: SME2PROF_MODELS_DIR, ':'-separated)")
     parser.add_argument("--json", action="store_true",
-                        help="print the export record (or the model list) as JSON")
+                        help="print the export record (or {\"models\": [...]} with --list) as JSON")
     return parser
 
 
@@ -72,7 +72,8 @@ def export_main(argv: Sequence[str] | None = None) -> int:
                           int8_mode=args.int8_mode, extra_model_dirs=args.models_dir,
                           progress=progress)
     if args.json:
-        print(json.dumps(result.record, indent=2))
+        print_json({**result.record, "files": {"pte": str(result.pte_path), "etrecord": str(result.etrecord_path),
+                                               "export_json": str(result.export_json_path)}})
     else:
         print_summary(result)
     return 0
@@ -92,7 +93,7 @@ def list_models(models_dirs: list[Path], as_json: bool) -> int:
         entries += [{"name": b.name, "description": "", "dtypes": [], "path": str(b.path),
                      "broken": {"error": b.error.message, "fix": b.error.fix}}
                     for b in scan.broken.values()]
-        print(json.dumps(sorted(entries, key=lambda e: e["name"]), indent=2))
+        print_json({"models": sorted(entries, key=lambda e: e["name"])})
     else:
         rows: dict[str, str] = {name: f"[{','.join(m.dtypes)}]  {m.description}"
                                 for name, m in scan.models.items()}

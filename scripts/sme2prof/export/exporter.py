@@ -15,21 +15,24 @@ export.json (schema 1): schema, model, dtype, quantization (null | {mode, granul
 weights, activations}), input_shapes, input_dtypes, model_args, delegated_ops and
 non_delegated_ops ({operator: count}), delegation_coverage (fraction of compute
 operators inside XNNPACK delegates), xnnpack_partitions, other_backend_partitions,
-file_sizes {pte, etrecord} in bytes, pte and etrecord (file names relative to the
-JSON's folder), torch_version, executorch_version, executorch_git_commit,
-export_seconds, stage_seconds, exported_at, inputs (what it was made from: the model
-package's hash, options, torch and ExecuTorch versions; ``freshness.py`` decides from them
-whether the export is stale), host.
+file_sizes {pte, etrecord} in bytes, sha256 {pte, etrecord} (what a run checks its
+copies against), pte and etrecord (file names relative to the JSON's folder),
+torch_version, executorch_version, executorch_git_commit, export_seconds,
+stage_seconds, exported_at, inputs (what it was made from: the model package's hash,
+options, torch and ExecuTorch versions; ``freshness.py`` decides from them whether the
+export is stale), host.
 
-Nothing is written until the whole export succeeded, and each file is written
-atomically, so a failed export never damages a previous good one.
+Nothing is written until the whole export succeeded, and the three files are staged
+under temporary names and renamed into place together (``_write_export``), so a failed
+export (a full disk included) never damages a previous good one nor leaves a temporary
+file. A model package that calls ``sys.exit``, returns non-tensors from
+``example_inputs()`` or ``forward()`` is reported by name before the lowering starts.
 """
 from __future__ import annotations
 
 import inspect
 import os
 import platform
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +44,7 @@ from sme2prof.export.artifacts import artifact_stem, default_out_dir, etrecord_p
 from sme2prof.export.delegation import DelegationSummary, summarize_delegation
 from sme2prof.export.freshness import export_inputs
 from sme2prof.errors import UserError
-from sme2prof.fileio import write_bytes_atomic, write_json_atomic
+from sme2prof.fileio import ensure_writable_dir, sha256_file, write_json_atomic
 from sme2prof.host_info import executorch_version
 from sme2prof.export.model_registry import ModelSpec, get_model
 from sme2prof.paths import ARTIFACTS_DIR
@@ -109,16 +112,19 @@ def export_model(model_name: str, dtype: str, out_dir: Path | None = None,
         delegation = summarize_delegation(edge)
     with _timed(stages, "to_executorch"):
         progress("[4/4] writing the ExecuTorch program")
-        program = edge.to_executorch()
+        program = _to_executorch(spec, edge, dtype)
     pte_path = out_dir / f"{stem}.pte"
     etrecord_path = etrecord_path_for(pte_path)
-    with _timed(stages, "save"):
-        _save_etrecord(program, etrecord_path)
-        write_bytes_atomic(pte_path, program.buffer)
-    export_seconds = round(time.perf_counter() - started, 3)
-    record = _export_record(spec, dtype, int8_mode, inputs, model_args, delegation,
-                            pte_path, etrecord_path, export_seconds, stages)
-    json_path = write_json_atomic(export_json_path_for(pte_path), record)
+    json_path = export_json_path_for(pte_path)
+
+    def record_for(staged_pte: Path, staged_etrecord: Path) -> dict[str, Any]:
+        stages["save"] = round(time.perf_counter() - save_started, 3)
+        record = _export_record(spec, dtype, int8_mode, inputs, model_args, delegation, staged_pte,
+                                staged_etrecord, round(time.perf_counter() - started, 3), stages)
+        return {**record, "pte": pte_path.name, "etrecord": etrecord_path.name}
+
+    save_started = time.perf_counter()
+    record = _write_export(program, pte_path, etrecord_path, json_path, record_for)
     return ExportResult(spec.name, dtype, pte_path, etrecord_path, json_path, record)
 
 
@@ -128,26 +134,6 @@ def _check_dtype(spec: ModelSpec, dtype: str) -> None:
                         f"(it supports {', '.join(spec.dtypes)})",
                         f"use --dtype {spec.dtypes[0]}, or add '{dtype}' to DTYPES in "
                         f"{spec.path / '__init__.py'} if the model can handle it")
-
-
-def ensure_writable_dir(out_dir: Path) -> None:
-    """Fail before the slow export, not after it, when the output folder is unusable."""
-    file_in_the_way = next((p for p in (out_dir, *out_dir.parents) if p.is_file()), None)
-    if file_in_the_way == out_dir:
-        raise UserError(f"output path {out_dir} is a file, not a folder",
-                        "--out needs a folder (it is created if missing): pass e.g. "
-                        f"{out_dir.parent / (out_dir.stem + '_artifacts')}")
-    if file_in_the_way is not None:
-        raise UserError(f"cannot write to output directory {out_dir}: {file_in_the_way} is a "
-                        "file, not a folder",
-                        "pass a folder path under an existing folder with --out")
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=out_dir, prefix=".write-test-"):
-            pass
-    except OSError as exc:
-        raise UserError(f"cannot write to output directory {out_dir} ({exc.strerror or exc})",
-                        "pass a folder you can write to with --out, or fix its permissions")
 
 
 def _build(spec: ModelSpec, model_args: dict) -> tuple[torch.nn.Module, tuple]:
@@ -165,7 +151,40 @@ def _build(spec: ModelSpec, model_args: dict) -> tuple[torch.nn.Module, tuple]:
     if not isinstance(model, torch.nn.Module):
         raise UserError(f"build_model() of '{spec.name}' returned {type(model).__name__}, "
                         "not a torch.nn.Module", f"return the module from {spec.path}/__init__.py")
+    check_example_inputs(spec, inputs)
     return model.eval(), inputs
+
+
+def check_example_inputs(spec: ModelSpec, inputs: tuple) -> None:
+    """The runners feed tensors only (executor_runner fills each input tensor with ones), so a
+    non-tensor example input would export into a program nothing can run."""
+    for position, value in enumerate(inputs):
+        if not isinstance(value, torch.Tensor):
+            raise UserError(f"example_inputs() of '{spec.name}' returned {type(value).__name__} "
+                            f"{_short_repr(value)} at position {position}, not a tensor",
+                            f"return a tuple of tensors from example_inputs() in {spec.path / '__init__.py'} "
+                            "(the runners feed tensors only)")
+
+
+def check_outputs(spec: ModelSpec, exported) -> None:
+    """Every output of forward() must be a tensor: a string or number output is a constant in
+    the graph that the lowering cannot place in memory (it fails deep inside ExecuTorch)."""
+    output_node = next(n for n in reversed(list(exported.graph.nodes)) if n.op == "output")
+    flat = torch.utils._pytree.tree_leaves(output_node.args[0])
+    for position, value in enumerate(flat):
+        meta = getattr(value, "meta", {}).get("val") if hasattr(value, "meta") else value
+        if not isinstance(meta, torch.Tensor):
+            raise UserError(f"forward() of '{spec.name}' returns {type(meta).__name__} "
+                            f"{_short_repr(meta)} as output {position}, not a tensor",
+                            f"return tensors (or a tuple of tensors) from forward() in {spec.path}/")
+    if not flat:
+        raise UserError(f"forward() of '{spec.name}' returns no tensor",
+                        f"return the model's output tensor(s) from forward() in {spec.path}/")
+
+
+def _short_repr(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _prepare_dtype(spec: ModelSpec, model: torch.nn.Module, inputs: tuple, dtype: str,
@@ -195,9 +214,11 @@ def cast_inputs(inputs: tuple, dtype: torch.dtype) -> tuple:
 def _torch_export(spec: ModelSpec, model: torch.nn.Module, inputs: tuple, dtype: str):
     try:
         with torch.no_grad():
-            return torch.export.export(model, inputs, dynamic_shapes=spec.dynamic_shapes)
-    except Exception as exc:
+            exported = torch.export.export(model, inputs, dynamic_shapes=spec.dynamic_shapes)
+    except (Exception, SystemExit) as exc:
         _reraise_as_user_error(spec, f"torch.export ({dtype})", exc)
+    check_outputs(spec, exported)
+    return exported
 
 
 def _lower(spec: ModelSpec, exported, dtype: str):
@@ -208,6 +229,13 @@ def _lower(spec: ModelSpec, exported, dtype: str):
                                            generate_etrecord=True)
     except Exception as exc:
         _reraise_as_user_error(spec, f"lowering to ExecuTorch/XNNPACK ({dtype})", exc)
+
+
+def _to_executorch(spec: ModelSpec, edge, dtype: str):
+    try:
+        return edge.to_executorch()
+    except Exception as exc:
+        _reraise_as_user_error(spec, f"writing the ExecuTorch program ({dtype})", exc)
 
 
 def _call_model_code(spec: ModelSpec, stage: str, function: Callable,
@@ -221,7 +249,7 @@ def _call_model_code(spec: ModelSpec, stage: str, function: Callable,
         return function(**model_args)
     except UserError:
         raise
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:   # sys.exit() in a package is its error, not ours to obey
         if os.environ.get(DEBUG_ENV):
             raise
         error = exc
@@ -245,13 +273,13 @@ def _describe_parameter(parameter: inspect.Parameter) -> str:
     return text
 
 
-def _exception_text(exc: Exception) -> str:
+def _exception_text(exc: BaseException) -> str:
     """``TypeError: first line of the message`` (capped: some torch errors are pages long)."""
     first_line = (str(exc).strip().splitlines() or [""])[0][:300]
     return f"{type(exc).__name__}: {first_line}" if first_line else type(exc).__name__
 
 
-def _reraise_as_user_error(spec: ModelSpec, stage: str, exc: Exception):
+def _reraise_as_user_error(spec: ModelSpec, stage: str, exc: BaseException):
     """A failing export is almost always model code torch.export cannot trace: say where to look.
 
     Set SME2PROF_DEBUG=1 to get the original traceback instead.
@@ -265,11 +293,31 @@ def _reraise_as_user_error(spec: ModelSpec, stage: str, exc: Exception):
     ) from exc
 
 
-def _save_etrecord(program, etrecord_path: Path) -> None:
-    """ETRecord.save wants a path; write to a temp name first so the swap is atomic."""
-    tmp = etrecord_path.with_name(f".{etrecord_path.name}.tmp")
-    program.get_etrecord().save(str(tmp))
-    os.replace(tmp, etrecord_path)
+def _write_export(program, pte_path: Path, etrecord_path: Path, json_path: Path,
+                  record_for: Callable[[Path, Path], dict[str, Any]]) -> dict[str, Any]:
+    """Write the three files of an export so that they change together or not at all.
+
+    Each goes to a temporary name in the output folder first; only when all three are
+    written (a full disk fails one of them) are they renamed into place. A failure leaves
+    the previous export as it was and no temporary file behind.
+    """
+    finals = (etrecord_path, pte_path, json_path)
+    staged = [path.with_name(f".{path.name}.{os.getpid()}.tmp") for path in finals]
+    try:
+        program.get_etrecord().save(str(staged[0]))     # ETRecord.save wants a path
+        with open(staged[1], "wb") as handle:
+            handle.write(program.buffer)
+        record = record_for(staged[1], staged[0])
+        write_json_atomic(staged[2], record)
+        for tmp, final in zip(staged, finals):
+            os.replace(tmp, final)
+    except BaseException as exc:
+        for tmp in staged:
+            tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and not exc.filename:
+            raise OSError(exc.errno, exc.strerror, str(pte_path.parent)) from exc
+        raise
+    return record
 
 
 def _export_record(spec: ModelSpec, dtype: str, int8_mode: str, inputs: tuple, model_args: dict,
@@ -293,6 +341,7 @@ def _export_record(spec: ModelSpec, dtype: str, int8_mode: str, inputs: tuple, m
         "xnnpack_partitions": delegation.partitions,
         "other_backend_partitions": delegation.other_backend_partitions,
         "file_sizes": {"pte": pte_path.stat().st_size, "etrecord": etrecord_path.stat().st_size},
+        "sha256": {"pte": sha256_file(pte_path), "etrecord": sha256_file(etrecord_path)},
         "pte": pte_path.name,
         "etrecord": etrecord_path.name,
         **executorch_versions(),

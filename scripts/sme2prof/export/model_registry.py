@@ -14,25 +14,37 @@ only asking for a broken one by name (``get_model``) is fatal.
 Why the packages are loaded from their file path and not via ``sys.path``: two model
 directories may hold packages with the same name as an installed library (``models/
 torch`` would shadow torch); loading by path under a private module name avoids that.
+
+A package is user code run at import, so it may also ``sys.exit()`` (caught: the package
+is broken, the others load) or hang. Imports are bounded by a timer
+(``SME2PROF_MODEL_IMPORT_TIMEOUT`` seconds, default 60; SIGALRM, so only in the main
+thread, and only a hang that returns to Python, such as a sleep, a loop or a blocking
+read, can be cut short): a package still importing then is reported as broken and the
+scan goes on.
 """
 from __future__ import annotations
 
+import contextlib
 import difflib
 import importlib.util
 import inspect
 import os
 import re
+import signal
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from sme2prof.errors import UserError
 from sme2prof.paths import MODELS_DIR
 
 ALL_DTYPES = ("fp32", "fp16", "int8")
 MODELS_DIR_ENV = "SME2PROF_MODELS_DIR"
+IMPORT_TIMEOUT_ENV = "SME2PROF_MODEL_IMPORT_TIMEOUT"
+DEFAULT_IMPORT_TIMEOUT_S = 60.0
 _MODULE_PREFIX = "sme2prof_models."
 _VALID_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -188,8 +200,21 @@ def load_model_package(package_dir: Path) -> ModelSpec:
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
+    timeout = import_timeout()
     try:
-        spec.loader.exec_module(module)
+        with _time_limit(timeout):
+            spec.loader.exec_module(module)
+    except _ImportTimedOut:
+        sys.modules.pop(module_name, None)
+        raise UserError(f"model package '{name}' ({package_dir}) did not finish importing within "
+                        f"{timeout:g} s (it hangs, or waits for something at import)",
+                        f"move slow or blocking work from the top of {package_dir / '__init__.py'} into "
+                        f"build_model(), or raise {IMPORT_TIMEOUT_ENV}") from None
+    except SystemExit as exc:   # sys.exit() at import: the package is broken, the scan goes on
+        sys.modules.pop(module_name, None)
+        raise UserError(f"model package '{name}' ({package_dir}) calls sys.exit({exc.code!r}) when imported",
+                        f"remove the sys.exit() from {package_dir / '__init__.py'} (raise an exception "
+                        "with a message instead)") from None
     except Exception as exc:  # a broken user package is the user's to fix, not our bug
         sys.modules.pop(module_name, None)
         raise UserError(f"model package '{name}' ({package_dir}) fails to import: "
@@ -198,13 +223,50 @@ def load_model_package(package_dir: Path) -> ModelSpec:
     return _spec_from_module(name, module, package_dir)
 
 
+class _ImportTimedOut(BaseException):
+    """Raised into a package's import by the timer (a BaseException: ``except Exception`` in
+    the package does not swallow it)."""
+
+
+def import_timeout() -> float:
+    value = os.environ.get(IMPORT_TIMEOUT_ENV, "")
+    try:
+        seconds = float(value) if value.strip() else DEFAULT_IMPORT_TIMEOUT_S
+    except ValueError:
+        raise UserError(f"{IMPORT_TIMEOUT_ENV}={value!r} is not a number of seconds",
+                        f"set it to e.g. {DEFAULT_IMPORT_TIMEOUT_S:g}, or unset it") from None
+    return seconds if seconds > 0 else DEFAULT_IMPORT_TIMEOUT_S
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGALRM"):
+        yield
+        return
+
+    def expired(_signum, _frame) -> None:
+        raise _ImportTimedOut()
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def _spec_from_module(name: str, module: ModuleType, package_dir: Path) -> ModelSpec:
     for required in ("build_model", "example_inputs"):
         if not callable(getattr(module, required, None)):
             raise UserError(f"model package '{name}' has no {required}() function",
                             f"add {required}() to {package_dir / '__init__.py'} "
                             "(see models/_template/__init__.py)")
-    dtypes = tuple(getattr(module, "DTYPES", ALL_DTYPES))
+    declared = getattr(module, "DTYPES", ALL_DTYPES)
+    if not isinstance(declared, (list, tuple)) or not declared:
+        raise UserError(f"model package '{name}' sets DTYPES = {declared!r}; it must be a non-empty "
+                        "tuple of dtype names", f'write e.g. DTYPES = ("fp32", "fp16") in {package_dir / "__init__.py"}')
+    dtypes = tuple(declared)
     unknown = [d for d in dtypes if d not in ALL_DTYPES]
     if unknown:
         raise UserError(f"model package '{name}' lists unknown dtypes {unknown} in DTYPES",

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from sme2prof.errors import UserError
+from sme2prof.errors import OptionParser, UserError
 from sme2prof.fileio import write_text_atomic
 from sme2prof.paths import REPO_ROOT, display_path
 from sme2prof.pages import (archive, authors, bundle, checks, frontmatter, house_style, hugo,
@@ -34,7 +34,7 @@ EPILOG = """examples:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="site_tools.py", description=__doc__, epilog=EPILOG,
+    parser = OptionParser(prog="site_tools.py", description=__doc__, epilog=EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("build", help="build the pages with Hugo into out/site/")

@@ -115,17 +115,19 @@ class AndroidTransport:
     def _adb(self, *args: str, timeout: float = ADB_TIMEOUT_S) -> str:
         """Run one adb command; a vanished device raises TransportLost, anything else UserError."""
         try:
-            proc = subprocess.run(self._argv(*args), capture_output=True, text=True, timeout=timeout)
+            proc = subprocess.run(self._argv(*args), capture_output=True, timeout=timeout)
         except subprocess.TimeoutExpired:
             raise TransportLost(f"adb {args[0]} did not answer within {timeout} s") from None
-        output = proc.stdout + proc.stderr
+        # a phone's getprop or cpuinfo may hold bytes that are not UTF-8 (vendor strings)
+        stdout = proc.stdout.decode("utf-8", errors="replace")
+        output = stdout + proc.stderr.decode("utf-8", errors="replace")
         if proc.returncode != 0:
             lost = _lost_message(output)
             if lost:
                 raise TransportLost(lost)
             last = (output.strip().splitlines() or ["no output"])[-1]
             raise UserError(f"adb {' '.join(args[:2])} failed: {last}", "check the phone and adb devices")
-        return proc.stdout
+        return stdout
 
     # Transport interface ------------------------------------------------------------
     def describe(self) -> dict:

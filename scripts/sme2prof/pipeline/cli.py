@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import statistics
 import sys
 from pathlib import Path
 from typing import Sequence
 
 from sme2prof.pipeline import run_layout
-from sme2prof.errors import UserError
+from sme2prof.errors import OptionParser, UserError, print_json
 from sme2prof.fileio import read_json
-from sme2prof.pipeline.run import HostTransport, run_pipeline
+from sme2prof.paths import display_path
+from sme2prof.pipeline.run import PIPELINE_SCRIPTS, HostTransport, run_pipeline
 from sme2prof.pipeline.transport import Transport
 
 HOST_EPILOG = """examples:
@@ -38,7 +38,7 @@ adb is taken from --adb, then $ADB, then PATH. --dry-run works without adb or a 
 
 def build_parser(prog: str, description: str, epilog: str) -> argparse.ArgumentParser:
     """The options both pipelines share."""
-    parser = argparse.ArgumentParser(prog=prog, description=description, epilog=epilog,
+    parser = OptionParser(prog=prog, description=description, epilog=epilog,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", help="pipeline config (JSON); see configs/templates/")
     parser.add_argument("--dry-run", action="store_true",
@@ -61,12 +61,13 @@ def run_with_optional_json(args: argparse.Namespace, transport: Transport) -> in
     with contextlib.redirect_stdout(sys.stderr):
         code = run_pipeline(args.config, transport, dry_run=args.dry_run, resume=args.resume,
                             analyze=not args.no_analyze, outcome=outcome)
-    print(json.dumps(json_summary(outcome, code), indent=2, default=str))
+    print_json(json_summary(outcome, code, transport.script))
     return code
 
 
-def json_summary(outcome: dict, exit_code: int) -> dict:
-    """What an agent needs after a run, read back from the manifest the run wrote."""
+def json_summary(outcome: dict, exit_code: int, script: str = PIPELINE_SCRIPTS["host"]) -> dict:
+    """What an agent needs after a run, read back from the manifest the run wrote; with
+    ``error`` and ``fix`` when the exit code is not 0 (the failure contract in errors.py)."""
     if "plan" in outcome:
         return {"dry_run": True, "exit_code": exit_code, "plan": outcome["plan"]}
     run_dir = Path(outcome["run_dir"])
@@ -79,8 +80,33 @@ def json_summary(outcome: dict, exit_code: int) -> dict:
                             "status": result["status"], "error": result.get("error"),
                             "median_ms_runner_clock": statistics.median(timed) if timed else None})
     report = run_layout.analysis_dir(run_dir) / "report.md"
-    return {"exit_code": exit_code, "run_dir": str(run_dir), "status": manifest["status"],
-            "results": results, "report": str(report) if report.is_file() else None}
+    summary = {"exit_code": exit_code, "run_dir": str(run_dir), "status": manifest["status"],
+               "results": results, "report": str(report) if report.is_file() else None,
+               "analysis": (manifest.get("analysis") or {}).get("status")}
+    if exit_code != 0:
+        summary.update(_failure(manifest, results, display_path(run_dir), script))
+    return summary
+
+
+def _failure(manifest: dict, results: list[dict], run_dir: str, script: str) -> dict:
+    """One-line ``error`` and ``fix`` for a run that did not end well."""
+    resume = f"python {script} --resume {run_dir}"
+    not_ok = [r for r in results if r["status"] != "ok"]
+    if manifest["status"] == "interrupted":
+        return {"error": f"the run was interrupted; {len(not_ok)} of {len(results)} results not done"
+                         + ("" if not_ok else " (the analysis was not finished)"),
+                "fix": f"continue it: {resume}"}
+    if not_ok:
+        first = not_ok[0]
+        headline = (first["error"] or first["status"]).splitlines()[0]
+        return {"error": f"{len(not_ok)} of {len(results)} results failed; first: {first['experiment']} "
+                         f"t{first['threads']}: {headline}",
+                "fix": f"see results[].error and each result's runner.log; after fixing the cause: {resume}"}
+    analysis = manifest.get("analysis") or {}
+    if analysis.get("status") == "failed":
+        return {"error": f"the analysis failed: {analysis.get('error')}",
+                "fix": f"see the error above, then python scripts/analyze_results.py {run_dir}"}
+    return {}
 
 
 def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
@@ -116,7 +142,7 @@ BENCHMARK_EPILOG = """examples:
 
 
 def _benchmark_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="benchmark_pipeline.py", epilog=BENCHMARK_EPILOG,
+    parser = OptionParser(prog="benchmark_pipeline.py", epilog=BENCHMARK_EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      description="Pipeline wall time vs measured iterations; "
                                                  "pybind vs wheel per-iteration median.")

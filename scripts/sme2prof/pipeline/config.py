@@ -19,12 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from sme2prof.errors import UserError
+from sme2prof.export.pte_check import check_pte
+from sme2prof.fileio import TextFileError, parse_json_text, read_text_file
 from sme2prof.paths import RUNS_DIR, resolve_repo_path
 from sme2prof.runners.registry import EMULATED_RUNNERS
 
 MODES = ("timing", "xnntrace")
 SME2_EXPECTATIONS = ("on", "off", "any")
-RESERVED_EXPERIMENT_NAMES = ("analysis",)  # would collide with <run>/analysis/
+# folder names of a run directory that are not experiments: <run>/analysis/, <run>/model/
+RESERVED_EXPERIMENT_NAMES = {"analysis": "the analysis folder", "model": "the run's copy of the model"}
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 _MEANING = "meaning"
@@ -111,17 +114,26 @@ def load_config(path: str | Path) -> Config:
     if not config_path.is_file():
         raise UserError(f"config file not found: {config_path}",
                         "pass an existing file, e.g. --config configs/examples/linux_quickstart.json")
-    text = config_path.read_text(encoding="utf-8")
+    try:
+        text = read_text_file(config_path)
+    except TextFileError as exc:
+        raise UserError(str(exc), "save the config as UTF-8 text (in most editors: Save As, encoding "
+                                  "UTF-8), e.g. start from configs/templates/") from None
+    except OSError as exc:
+        raise UserError(f"cannot read the config {config_path}: {exc.strerror or exc}",
+                        "make it readable for you (ls -l shows its owner and mode)") from None
     return validate_config(parse_json(text, str(config_path)), str(config_path))
 
 
 def parse_json(text: str, source: str) -> Any:
     try:
-        return json.loads(text)
+        return parse_json_text(text, source)
     except json.JSONDecodeError as exc:
         raise UserError(f"{source}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
                         "fix the JSON syntax there (trailing commas and comments are not allowed)"
                         ) from None
+    except TextFileError as exc:
+        raise UserError(str(exc), "a config is a short JSON object: start from configs/templates/") from None
 
 
 def validate_config(data: Any, source: str = "config") -> Config:
@@ -164,7 +176,7 @@ def _validate_experiment(raw: Any, index: int, source: str) -> Experiment:
     _expect(isinstance(name, str) and _NAME_RE.match(name), source, f"{where}.name",
             f"must be letters, digits, _ . - (got {name!r})", '"name": "sme2_on"')
     _expect(name not in RESERVED_EXPERIMENT_NAMES, source, f"{where}.name",
-            f"{name!r} is reserved for the analysis folder", "pick another name")
+            f"{name!r} is reserved for {RESERVED_EXPERIMENT_NAMES.get(name)}", "pick another name")
     where = f"experiments[{index}] ({name})"
     _expect(isinstance(exp["runner"], str) and exp["runner"].strip(), source, f"{where}.runner",
             "must be a non-empty string", '"runner": "pybind"')
@@ -259,6 +271,8 @@ def output_root(config: Config) -> Path:
 def check_model_file(config: Config) -> Path:
     """The model file must exist before anything runs; the fix says how to make it."""
     path = model_path(config)
+    if path.is_dir():
+        check_pte(path)               # "is a folder, not a .pte file"
     if not path.is_file():
         stem = path.stem
         model, _, dtype = stem.rpartition("_")

@@ -7,38 +7,19 @@ what ``--resume`` reads.
 """
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from sme2prof.pipeline import run_layout
 from sme2prof.errors import UserError
-from sme2prof.fileio import read_json, sha256_file, write_json_atomic
+from sme2prof.fileio import read_json, writable_dir_problem, write_json_atomic
 from sme2prof.paths import display_path
 from sme2prof.pipeline.config import Experiment
+from sme2prof.pipeline.manifest_check import manifest_problems
 from sme2prof.runners.spec import ResolvedRunner
 
 ITERATION_RE = re.compile(r"Iteration (\d+) of (\d+): ([0-9.eE+-]+) ms")
-
-
-
-
-def model_description(model: Path) -> dict:
-    """Model block: the .pte, its checksum, and the export's ETRecord/export.json when present."""
-    etrecord = model.with_suffix(".etrecord")
-    export_json = next((p for p in (model.with_suffix(".export.json"), model.parent / "export.json")
-                        if p.is_file()), None)
-    export = None
-    if export_json is not None:
-        try:
-            export = read_json(export_json)
-        except (OSError, ValueError):
-            export = None
-    return {"path": str(model), "sha256": sha256_file(model), "size_bytes": model.stat().st_size,
-            "etrecord": str(etrecord) if etrecord.is_file() else None,
-            "export": export, "export_json": str(export_json) if export_json else None}
 
 
 def experiment_entry(experiment: Experiment, runner: ResolvedRunner) -> dict:
@@ -98,31 +79,29 @@ def load(run_dir: Path) -> dict:
                         "pass a folder under out/runs/ that an earlier pipeline run created")
     try:
         manifest = read_json(path)
-    except ValueError as exc:
+    except (ValueError, OSError) as exc:
         raise UserError(f"unreadable manifest {display_path(path)}: {exc}",
                         "resume only runs whose manifest.json is intact; start a new run instead") from None
+    problems = manifest_problems(manifest)
+    if problems:
+        raise UserError(f"{display_path(path)} is damaged: {'; '.join(problems)}",
+                        "resume only runs whose manifest.json is intact (restore it, or start a new run "
+                        "with --config)")
     if manifest.get("schema") != run_layout.SCHEMA_VERSION:
         raise UserError(f"{display_path(path)} has manifest schema {manifest.get('schema')!r}, "
                         f"this kit writes {run_layout.SCHEMA_VERSION}", "start a new run instead of --resume")
     return manifest
 
 
-def check_output_root(root: Path) -> None:
-    """Fail before running anything when the output root cannot hold a run directory."""
-    probe_base = root
-    while not probe_base.exists() and probe_base != probe_base.parent:
-        probe_base = probe_base.parent
-    if not probe_base.is_dir():
-        raise UserError(f"output root is not writable: {root} ({probe_base} is not a folder)",
+def check_output_root(root: Path, create: bool = True) -> None:
+    """Fail before running anything when the output root cannot hold a run directory.
+
+    A dry run (``create=False``) checks the same without creating the folder.
+    """
+    problem = writable_dir_problem(root, create=create)
+    if problem is not None:
+        raise UserError(f"output root is not writable: {root} ({problem})",
                         "set \"output_root\" in the config to a writable folder, e.g. out/runs")
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=".write-probe-", dir=root)
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as exc:
-        raise UserError(f"output root is not writable: {root} ({exc.strerror or exc})",
-                        "set \"output_root\" in the config to a writable folder, e.g. out/runs") from None
 
 
 def create_run_dir(root: Path, label: str = "") -> tuple[str, Path]:

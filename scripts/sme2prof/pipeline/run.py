@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import signal
 import statistics
 import subprocess
 import sys
@@ -18,13 +19,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from sme2prof.pipeline import inputs, lock
 from sme2prof.pipeline import manifest as mf
 from sme2prof.pipeline import run_layout
-from sme2prof.errors import EXIT_INTERRUPTED
+from sme2prof.errors import (EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, UserError, describe_interrupt, finishing,
+                             note_run_dir, signals_as_interrupts, silence_stdout, user_error_from_os_error)
 from sme2prof.pipeline.config import Config, Experiment, check_model_file, load_config, output_root, validate_config
 from sme2prof.pipeline.transport import Job, Transport, TransportLost
-from sme2prof.errors import UserError
-from sme2prof.fileio import read_json, sha256_file, write_json_atomic, write_text_atomic
+from sme2prof.export.pte_check import check_pte
+from sme2prof.fileio import read_json, write_json_atomic, write_text_atomic
 from sme2prof.host_info import describe_host, executorch_version
 from sme2prof.paths import display_path
 from sme2prof.runners.spec import ResolvedRunner, runner_flags
@@ -71,36 +74,56 @@ class HostTransport:
 
 
 def run_logged(argv: list[str], log_file: Path, env: dict | None, timeout: float) -> int:
-    """Run argv with stdout+stderr into log_file; Ctrl-C and timeouts stop the child too."""
+    """Run argv with stdout+stderr into log_file; Ctrl-C, SIGTERM, SIGHUP and timeouts stop it too.
+
+    The child gets a process group of its own, so stopping it stops whatever it started
+    as well (a runner under an emulator, a worker's helpers) and a Ctrl-C in the terminal
+    reaches only the pipeline, which then stops the child and saves the manifest. It
+    inherits the run's lock (``lock.held_fds``): a runner that outlives a killed
+    pipeline keeps the run locked until it ends.
+    """
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with open(log_file, "ab") as log:
         log.write(("$ " + shlex.join(argv) + "\n").encode())
         log.flush()
         try:
             proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                    stdin=subprocess.DEVNULL)
+                                    stdin=subprocess.DEVNULL, start_new_session=True,
+                                    pass_fds=lock.held_fds())
         except OSError as exc:
             log.write(f"could not start runner: {exc}\n".encode())
             return 127
         try:
+            lock.note_child(proc.pid, argv)
             return proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             _stop(proc)
             log.write(f"\nstopped by the pipeline after {timeout} s (timeout_seconds)\n".encode())
             return -9
-        except BaseException:
+        except BaseException as exc:
             _stop(proc)
+            if isinstance(exc, KeyboardInterrupt):
+                log.write(f"\nstopped by the pipeline: interrupted ({describe_interrupt(exc)})\n".encode())
             raise
 
 
 def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    """Stop the child's whole process group: SIGTERM, then SIGKILL after 5 s; wait for it."""
+    with finishing():
+        for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, None)):
+            try:
+                os.killpg(proc.pid, sig)
+            except (ProcessLookupError, PermissionError):
+                pass
+            try:
+                proc.wait(timeout=wait)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        try:                               # the group may outlive its leader by a moment
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
@@ -129,17 +152,18 @@ class Plan:
     runners: list[ResolvedRunner]
 
 
-def build_plan(config: Config, config_path: Path, transport: Transport) -> Plan:
+def build_plan(config: Config, config_path: Path, transport: Transport, model: Path | None = None) -> Plan:
     """Everything checked before anything runs: runner platforms, model, runners, guards.
 
     Runner names are checked against the target first: a config for another machine
     is refused with that reason, not with "export the model" or "build the runner".
+    ``model`` (a resumed run's own copy) replaces the config's model path.
     """
     target = transport.describe()
     for experiment in config.experiments:
         transport.check_runner_name(experiment)
         check_variant_platform(experiment, target, display_path(config_path))
-    model = check_model_file(config)
+    model = model or check_model_file(config)
     jobs: list[Job] = []
     runners: list[ResolvedRunner] = []
     for experiment in config.experiments:
@@ -151,6 +175,7 @@ def build_plan(config: Config, config_path: Path, transport: Transport) -> Plan:
         for threads in experiment.threads:
             jobs.append(Job(experiment, runner, threads, mf.pending_result(experiment, threads)))
     warn_about_threads(config, target, transport.kind)
+    check_pte(model)                  # last: a config for another machine is refused for that first
     return Plan(config, config_path, model, target, jobs, runners)
 
 
@@ -174,50 +199,103 @@ def run_pipeline(config_file: str | None, transport: Transport, *, dry_run: bool
 
     ``outcome``, when given, receives ``run_dir`` (or, for a dry run, ``plan``: the
     commands that would run) so a caller can report on the run without guessing its id.
+    The run directory is locked (``lock.py``) from before its manifest is read until the
+    analysis is written; the run's model is its own copy (``inputs.py``).
     """
     outcome = {} if outcome is None else outcome
-    if resume:
-        run_dir = Path(resume).resolve()
-        outcome["run_dir"] = run_dir
-        stored = mf.load(run_dir)
-        if stored.get("pipeline", transport.kind) != transport.kind:
-            raise UserError(f"run {stored.get('run_id')} was made by the {stored['pipeline']} pipeline",
-                            f"python {PIPELINE_SCRIPTS.get(stored['pipeline'], 'the script that made it')} "
-                            f"--resume {display_path(run_dir)}")
-        config = validate_config(read_json(run_dir / run_layout.CONFIG_COPY_NAME),
-                                 display_path(run_dir / run_layout.CONFIG_COPY_NAME))
-        plan = build_plan(config, Path(stored.get("config_path") or run_dir), transport)
+    with signals_as_interrupts():
+        if resume:
+            run_dir = Path(resume).resolve()
+            outcome["run_dir"] = run_dir
+            note_run_dir(run_dir)
+            if dry_run:
+                return _resume(_resumable(run_dir, transport, outcome, dry_run), transport, dry_run, analyze)
+            with lock.RunLock(run_dir, "resume"):
+                return _resume(_resumable(run_dir, transport, outcome, dry_run), transport, dry_run, analyze)
+        if not config_file:
+            raise UserError("no config given", "pass --config FILE, e.g. --config configs/examples/linux_quickstart.json")
+        config = load_config(config_file)
+        plan = build_plan(config, Path(config_file).resolve(), transport)
+        root = output_root(config)
         if dry_run:
-            outcome["plan"] = plan_commands(plan, transport, run_dir)
-        return _resume(plan, run_dir, stored, transport, dry_run, analyze)
-    if not config_file:
-        raise UserError("no config given", "pass --config FILE, e.g. --config configs/examples/linux_quickstart.json")
-    config = load_config(config_file)
-    plan = build_plan(config, Path(config_file).resolve(), transport)
-    root = output_root(config)
+            mf.check_output_root(root, create=False)
+            print_plan(plan, transport, root / "<run-id>")
+            outcome["plan"] = plan_commands(plan, transport, root / "<run-id>")
+            return 0
+        mf.check_output_root(root)
+        run_id, run_dir = mf.create_run_dir(root, config.label)
+        outcome["run_dir"] = run_dir
+        note_run_dir(run_dir)
+        with lock.RunLock(run_dir, "run"):
+            model_block = inputs.take_inputs(plan.model, run_dir)
+            for note in model_block.pop("notes"):
+                print(f"warning: {note}", flush=True)
+            plan.model = run_dir / model_block["pte"]
+            write_json_atomic(run_dir / run_layout.CONFIG_COPY_NAME, config.to_json())
+            manifest = _new_manifest(run_id, plan, transport, model_block)
+            _attach_results(plan, manifest)
+            mf.save(run_dir, manifest)
+            return _execute(plan, run_dir, manifest, transport, analyze)
+
+
+@dataclass
+class Resumable:
+    plan: Plan
+    run_dir: Path
+    manifest: dict
+
+
+def _resumable(run_dir: Path, transport: Transport, outcome: dict, dry_run: bool) -> Resumable:
+    """The stored run, checked: its manifest, its config copy (agreeing with the manifest), its model."""
+    stored = mf.load(run_dir)
+    if stored.get("pipeline", transport.kind) != transport.kind:
+        raise UserError(f"run {stored.get('run_id')} was made by the {stored['pipeline']} pipeline",
+                        f"python {PIPELINE_SCRIPTS.get(stored['pipeline'], 'the script that made it')} "
+                        f"--resume {display_path(run_dir)}")
+    config = _stored_config(run_dir, stored)
+    own = inputs.run_model(run_dir, stored.get("model") or {})   # None: a run from before runs kept one
+    if own is not None and not own.is_file():
+        raise UserError(f"run {display_path(run_dir)} has lost its copy of the model ({own.name})",
+                        "the results so far are kept; start a new run with --config")
+    plan = build_plan(config, Path(stored.get("config_path") or run_dir), transport, model=own)
+    inputs.check_unchanged(plan.model, (stored.get("model") or {}).get("sha256"), run_dir)
     if dry_run:
-        print_plan(plan, transport, root / "<run-id>")
-        outcome["plan"] = plan_commands(plan, transport, root / "<run-id>")
-        return 0
-    mf.check_output_root(root)
-    run_id, run_dir = mf.create_run_dir(root, config.label)
-    outcome["run_dir"] = run_dir
-    write_json_atomic(run_dir / run_layout.CONFIG_COPY_NAME, config.to_json())
-    manifest = _new_manifest(run_id, plan, transport)
-    _attach_results(plan, manifest)
-    mf.save(run_dir, manifest)
-    return _execute(plan, run_dir, manifest, transport, analyze)
+        outcome["plan"] = plan_commands(plan, transport, run_dir)
+    return Resumable(plan, run_dir, stored)
 
 
-def _new_manifest(run_id: str, plan: Plan, transport: Transport) -> dict:
+def _stored_config(run_dir: Path, stored: dict) -> Config:
+    """The run's config.json, validated, and naming the same experiments as the manifest."""
+    path = run_dir / run_layout.CONFIG_COPY_NAME
+    fix = (f"the run folder is incomplete or was edited; start a new run: python {PIPELINE_SCRIPTS['host']} "
+           f"--config {stored.get('config_path') or '<config>'}")
+    try:
+        data = read_json(path)
+    except FileNotFoundError:
+        raise UserError(f"run {display_path(run_dir)} has no {run_layout.CONFIG_COPY_NAME}", fix) from None
+    except (OSError, ValueError) as exc:
+        raise UserError(f"unreadable {display_path(path)}: {exc}", fix) from None
+    config = validate_config(data, display_path(path))
+    stored_plan = [(e.get("name"), e.get("runner"), e.get("mode"), e.get("runs"), e.get("warmup"),
+                    list(e.get("threads") or [])) for e in stored["experiments"]]
+    config_plan = [(e.name, e.runner, e.mode, e.runs, e.warmup, list(e.threads)) for e in config.experiments]
+    if stored_plan != config_plan:
+        differ = next((f"{a[0]!r}" for a, b in zip(stored_plan, config_plan) if a != b), None) or \
+            f"{len(config_plan)} experiments in {run_layout.CONFIG_COPY_NAME}, {len(stored_plan)} in the manifest"
+        raise UserError(f"{display_path(path)} and the manifest of the run disagree ({differ}): "
+                        "one of them was edited", fix)
+    return config
+
+
+def _new_manifest(run_id: str, plan: Plan, transport: Transport, model_block: dict) -> dict:
     entries = []
     for experiment, runner in zip(plan.config.experiments, plan.runners):
         entries.append(mf.experiment_entry(experiment, runner))
     return {"schema": run_layout.SCHEMA_VERSION, "run_id": run_id, "status": "running",
             "pipeline": transport.kind, "started_at": run_layout.utc_now_iso(), "finished_at": None,
             "config_path": str(plan.config_path), "config": plan.config.to_json(),
-            "model": mf.model_description(plan.model), "executorch": executorch_version(),
-            "host": plan.target, "experiments": entries}
+            "model": model_block, "executorch": executorch_version(),
+            "host": plan.target, "experiments": entries, "analysis": {"status": "pending"}}
 
 
 def _attach_results(plan: Plan, manifest: dict) -> None:
@@ -228,19 +306,23 @@ def _attach_results(plan: Plan, manifest: dict) -> None:
         job.result = next(r for r in results if r["threads"] == job.threads)
 
 
-def _resume(plan: Plan, run_dir: Path, manifest: dict, transport: Transport, dry_run: bool,
-            analyze: bool) -> int:
-    sha = sha256_file(plan.model)
-    if manifest.get("model", {}).get("sha256") != sha:
-        raise UserError(f"the model file changed since run {manifest.get('run_id')} started: {plan.model}",
-                        "start a new run (without --resume); a run must use one model")
+def _resume(resumable: Resumable, transport: Transport, dry_run: bool, analyze: bool) -> int:
+    plan, run_dir, manifest = resumable.plan, resumable.run_dir, resumable.manifest
     _attach_results(plan, manifest)
-    todo = [job for job in plan.jobs if job.result["status"] != "ok"]
+    damaged = {id(job): problem for job in plan.jobs if job.result["status"] == "ok"
+               for problem in [result_files_problem(run_dir, job)] if problem}
+    todo = [job for job in plan.jobs if job.result["status"] != "ok" or id(job) in damaged]
+    redo_analysis = analyze and not todo and not analysis_done(run_dir, manifest)
     if dry_run:
         print_plan(plan, transport, run_dir, only=todo)
         return 0
-    if not todo:
-        print(f"nothing to resume: every result in {display_path(run_dir)} is ok")
+    for job in todo:
+        if id(job) in damaged:
+            print(f"note: {job.label} was ok, but {damaged[id(job)]}: running it again", flush=True)
+    if not todo and not redo_analysis:
+        print(f"nothing to resume: every result in {display_path(run_dir)} is ok"
+              + ("" if analyze or analysis_done(run_dir, manifest) else
+                 " (the analysis is not done: run without --no-analyze, or analyze_results.py)"))
         return 0
     for job in todo:
         _keep_previous_attempt(run_dir, job)
@@ -248,8 +330,32 @@ def _resume(plan: Plan, run_dir: Path, manifest: dict, transport: Transport, dry
     manifest["status"] = "running"
     manifest.setdefault("resumed_at", []).append(run_layout.utc_now_iso())
     mf.save(run_dir, manifest)
-    print(f"resuming {display_path(run_dir)}: {len(todo)} of {len(plan.jobs)} results to run")
+    if todo:
+        print(f"resuming {display_path(run_dir)}: {len(todo)} of {len(plan.jobs)} results to run", flush=True)
+    else:
+        print(f"resuming {display_path(run_dir)}: every result is ok; the analysis is missing or out of "
+              "date: redoing it", flush=True)
     return _execute(plan, run_dir, manifest, transport, analyze, jobs=todo)
+
+
+def result_files_problem(run_dir: Path, job: Job) -> str | None:
+    """Why an ok result's files cannot be trusted any more (deleted, truncated), or None."""
+    from sme2prof.analysis.etdump_reader import etdump_problem   # header check only: no Inspector
+
+    result = job.result
+    for key in ("log", "kernel_trace") if job.experiment.mode == "xnntrace" else ("log",):
+        path = run_dir / result[key] if result.get(key) else None
+        if path is None or not path.is_file():
+            return f"its {key.replace('_', ' ')} {result.get(key)} is missing"
+    problem = etdump_problem(run_dir / result["etdump"])
+    return problem.message.replace(str(run_dir) + os.sep, "") if problem else None
+
+
+def analysis_done(run_dir: Path, manifest: dict) -> bool:
+    """Did an analysis of this run finish? (Runs made before the manifest recorded it: summary.json.)"""
+    state = (manifest.get("analysis") or {}).get("status")
+    summary = run_layout.analysis_dir(run_dir) / "summary.json"
+    return summary.is_file() and state in (None, "complete")
 
 
 def _keep_previous_attempt(run_dir: Path, job: Job) -> None:
@@ -290,44 +396,96 @@ def print_plan(plan: Plan, transport: Transport, run_dir: Path, only: list[Job] 
 
 def _execute(plan: Plan, run_dir: Path, manifest: dict, transport: Transport, analyze: bool,
              jobs: list[Job] | None = None) -> int:
+    """Run the jobs (then the analysis), saving the manifest at every change of state.
+
+    However it ends, the manifest says so: Ctrl-C/SIGTERM/SIGHUP and a closed stdout
+    stop the runner and save "interrupted"; a lost phone, a changed model file, a full
+    disk stop the run with the results so far kept and the way to continue.
+    """
     jobs = plan.jobs if jobs is None else jobs
-    print(f"run {manifest['run_id']}: {len(jobs)} runner invocations -> {display_path(run_dir)}", flush=True)
-    started = time.perf_counter()
+    hint = f"python {transport.script} --resume {display_path(run_dir)}"
     try:
-        transport.prepare(plan.runners, plan.model, manifest["run_id"])
+        started = time.perf_counter()
+        if jobs:
+            print(f"run {manifest['run_id']}: {len(jobs)} runner invocations -> {display_path(run_dir)}", flush=True)
+            transport.prepare(plan.runners, plan.model, manifest["run_id"])
         for index, job in enumerate(jobs, 1):
+            inputs.check_unchanged(plan.model, (manifest.get("model") or {}).get("sha256"), run_dir)
+            job.result["status"] = "running"
+            job.result["started_at"] = run_layout.utc_now_iso()
+            mf.save(run_dir, manifest)
             _run_job(job, index, len(jobs), plan.model, run_dir, transport)
             mf.save(run_dir, manifest)
-    except KeyboardInterrupt:
-        for job in jobs:
-            if job.result["status"] in ("pending", "running"):
-                job.result["status"] = "interrupted"
-                job.result["error"] = job.result["error"] or "interrupted by Ctrl-C"
-        _finish(run_dir, manifest, "interrupted")
-        print(f"\ninterrupted: finished results kept in {display_path(run_dir)}", flush=True)
-        print(f"  continue with: python {transport.script} --resume {display_path(run_dir)}", flush=True)
+        failures = mf.failed_results(manifest)
+        if not analyze:
+            manifest["analysis"] = {"status": "skipped"}
+        _finish(run_dir, manifest, "failed" if failures else "complete")
+        if jobs:
+            _print_summary(manifest, run_dir, time.perf_counter() - started)
+        code = EXIT_FAILED_RESULTS if failures else 0
+        if analyze:
+            code = max(code, _analyze(run_dir, manifest))
+        return code
+    except KeyboardInterrupt as exc:
+        _stopped(run_dir, manifest, jobs, f"interrupted by {describe_interrupt(exc)}")
+        _say(f"\ninterrupted ({describe_interrupt(exc)}): finished results kept in {display_path(run_dir)}",
+             f"  continue with: {hint}")
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _stopped(run_dir, manifest, jobs, "interrupted: the output pipe was closed")
+        silence_stdout()
+        print(f"interrupted: stdout was closed (a '| head'?); finished results kept in {display_path(run_dir)}\n"
+              f"  continue with: {hint}", file=sys.stderr, flush=True)
+        return EXIT_BROKEN_PIPE
     except TransportLost as exc:
         for job in jobs:
             if job.result["status"] == "running":
                 log_file = run_dir / job.result["log"]
                 job.result["status"] = "failed"
                 job.result["error"] = with_log_tail(str(exc), log_file)
-                print(f"{job.label}: FAILED ({exc})", flush=True)
+                _say(f"{job.label}: FAILED ({exc})")
             elif job.result["status"] == "pending":
                 job.result["status"] = "failed"
                 job.result["error"] = f"not run: {exc}"
         _finish(run_dir, manifest, "failed")
-        print(f"error: {exc}; earlier results kept in {display_path(run_dir)}", flush=True)
-        print(f"  fix: reconnect, then python {transport.script} --resume {display_path(run_dir)}", flush=True)
+        _say(f"error: {exc}; earlier results kept in {display_path(run_dir)}",
+             f"  fix: reconnect, then {hint}")
         return EXIT_FAILED_RESULTS
-    failures = mf.failed_results(manifest)
-    _finish(run_dir, manifest, "failed" if failures else "complete")
-    _print_summary(manifest, run_dir, time.perf_counter() - started)
-    code = EXIT_FAILED_RESULTS if failures else 0
-    if analyze:
-        code = max(code, _analyze(run_dir))
-    return code
+    except inputs.ModelChanged:
+        _stopped(run_dir, manifest, jobs, "not run: the model file changed", status="failed")
+        raise
+    except OSError as exc:
+        error = user_error_from_os_error(exc)
+        if error is None:
+            raise
+        try:
+            _stopped(run_dir, manifest, jobs, f"stopped: {error.message}")
+        except OSError:
+            pass                                   # the disk is still full: the last saved manifest stands
+        raise UserError(f"{error.message}; the run stopped, finished results are kept in {display_path(run_dir)}",
+                        f"{error.fix.removesuffix(', then run the command again')}, then {hint}") from None
+
+
+def _stopped(run_dir: Path, manifest: dict, jobs: list[Job], reason: str, status: str = "interrupted") -> None:
+    """Mark what did not finish (jobs, the analysis) and save the manifest, whatever signal comes next."""
+    with finishing():
+        for job in jobs:
+            if job.result["status"] in ("pending", "running"):
+                job.result["status"] = "interrupted"
+                job.result["error"] = job.result["error"] or reason
+        if (manifest.get("analysis") or {}).get("status") == "running":
+            manifest["analysis"] = {"status": "interrupted", "error": reason}
+        _finish(run_dir, manifest, status)
+
+
+def _say(*lines: str) -> None:
+    """Print to stdout, or to stderr once stdout is gone (a closed pipe)."""
+    for line in lines:
+        try:
+            print(line, flush=True)
+        except BrokenPipeError:
+            silence_stdout()
+            print(line, file=sys.stderr, flush=True)
 
 
 def _run_job(job: Job, index: int, total: int, model: Path, run_dir: Path, transport: Transport) -> None:
@@ -337,8 +495,6 @@ def _run_job(job: Job, index: int, total: int, model: Path, run_dir: Path, trans
     log_file = folder / run_layout.LOG_NAME
     print(f"[{index}/{total}] {job.label}: {job.runner.name}, {exp.warmup} warm-up + {exp.runs} "
           f"timed iterations ...", flush=True)
-    job.result["status"] = "running"
-    job.result["started_at"] = run_layout.utc_now_iso()
     start = time.perf_counter()
     try:
         returncode = transport.execute(job, model, folder, log_file)
@@ -402,18 +558,29 @@ def _print_summary(manifest: dict, run_dir: Path, seconds: float) -> None:
     print(f"run directory: {display_path(run_dir)} (status {manifest['status']})", flush=True)
 
 
-def _analyze(run_dir: Path) -> int:
-    """Analyse the finished run; the report path is the last line printed."""
+def _analyze(run_dir: Path, manifest: dict) -> int:
+    """Run the analysis, its state kept in the manifest; the report path is the last line printed.
+
+    An analysis cut short (Ctrl-C) leaves ``analysis.status`` "interrupted" (and the run
+    "interrupted"), so ``--resume`` redoes it.
+    """
     from sme2prof.analysis import analyze_runs  # here, not at the top: --no-analyze runs never pay for it
+    manifest["analysis"] = {"status": "running", "started_at": run_layout.utc_now_iso()}
+    mf.save(run_dir, manifest)
     print("analysing the run (ETDumps -> operator tables, charts, report) ...", flush=True)
     started = time.perf_counter()
     try:
         result = analyze_runs([run_dir])
     except UserError as exc:
+        manifest["analysis"] = {"status": "failed", "error": exc.message}
+        mf.save(run_dir, manifest)
         print(f"error: analysis failed: {exc.message}", file=sys.stderr)
         if exc.fix:
             print(f"  fix: {exc.fix}", file=sys.stderr)
         return EXIT_FAILED_RESULTS
+    manifest["analysis"] = {"status": "complete", "report": str(Path(result.report_path).relative_to(run_dir)),
+                            "problems": len(result.problems), "finished_at": run_layout.utc_now_iso()}
+    mf.save(run_dir, manifest)
     print(f"analysis done in {time.perf_counter() - started:.1f} s", flush=True)
     print(f"report: {display_path(result.report_path)}", flush=True)
     return 0

@@ -4,6 +4,8 @@ A run directory is ``<output_root>/<run-id>/`` and is never overwritten::
 
     manifest.json                       see MANIFEST_* below
     config.json                         the config exactly as validated
+    model/<stem>.pte, .etrecord, .export.json   the run's own copy of the export (pipeline/inputs.py)
+    .lock                               while a process works on the run (pipeline/lock.py)
     <experiment>/t<threads>/etdump.etdp  ETDump: warm-up + timed executions, in order
     <experiment>/t<threads>/runner.log   the runner's stdout and stderr
     <experiment>/t<threads>/kernel_trace.log   only for mode "xnntrace" (XNNPACK log lines)
@@ -18,7 +20,9 @@ manifest.json (schema 1) holds::
 
     schema, run_id, status ("running" | "complete" | "interrupted" | "failed"),
     started_at, finished_at (ISO 8601 UTC), config_path, config (copy),
-    model: {path, sha256, size_bytes, etrecord (path or null), export (export.json or null)},
+    model: {path (the export it came from), sha256, size_bytes, pte (the run's copy),
+            etrecord (the run's copy, or null), etrecord_sha256, export (export.json or null),
+            export_json, kept_as ("hard link" | "copy")},
     executorch: {version, git_commit},
     host: {os, os_version, machine, cpu_model, cpu_count, cpu_features: {sme, sme2, sve, ...},
            cpu_features_source},
@@ -26,10 +30,15 @@ manifest.json (schema 1) holds::
                     threads: [..], cpu (emulated only), emulated (bool), target (host description
                     when the code runs elsewhere: device or emulator), status,
                     results: [ {threads, status, etdump, log, kernel_trace, iterations_ms,
-                                wall_seconds, returncode, error} ] } ]
+                                wall_seconds, returncode, error} ] } ],
+    analysis: {status ("pending" | "running" | "complete" | "failed" | "interrupted" |
+               "skipped"), error, report}   (runs made before it existed lack this key)
 
-Paths inside the manifest are relative to the run directory. ``status`` of a result and
-of an experiment is one of ``pending``, ``ok``, ``failed``, ``interrupted``.
+Paths inside the manifest are relative to the run directory (``model.path`` and
+``export_json`` name where the export came from; runs made before the run kept its own
+copy hold absolute paths in ``model.etrecord``). ``status`` of a result and of an
+experiment is one of ``pending``, ``running``, ``ok``, ``failed``, ``interrupted``; the
+manifest is saved at every change (``pipeline/manifest_check.py`` checks its types).
 """
 from __future__ import annotations
 

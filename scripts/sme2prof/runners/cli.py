@@ -6,7 +6,6 @@ so ``--dry-run`` prints exactly the commands a real build would run.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -14,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from sme2prof.errors import UserError
+from sme2prof.errors import OptionParser, UserError, print_json
 from sme2prof.paths import OUT_DIR, RUNNERS_DIR, display_path, resolve_repo_path
 from sme2prof.runners.registry import PLATFORMS, VARIANTS, variant_help
 from sme2prof.runners.source_build import (DEFAULT_ANDROID_PLATFORM, BuildEnvironment, RunnerBuildPlan,
@@ -28,6 +27,7 @@ EPILOG_EXAMPLES = """examples:
   bash scripts/build_runners.sh --wheel               # the small runner against the pip wheel
 
 """
+DEFAULT_EXECUTORCH_DIR = "executorch"
 EPILOG = (EPILOG_EXAMPLES + "\nvariants (the question each answers):\n" + variant_help()
           + "\n\nRunners land in out/runners/<platform>-<variant>/ with build_info.json.\n")
 
@@ -37,11 +37,11 @@ def _csv(text: str) -> list[str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OptionParser(
         prog="build_runners.sh", description="Build ExecuTorch executor_runner variants "
         "(SME2 on/off, with or without XNNPACK kernel logging) from a source checkout.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--executorch-dir", default="executorch",
+    parser.add_argument("--executorch-dir", default=None,
                         help="ExecuTorch checkout (default: executorch/ from "
                              "setup_repo.sh --with-executorch)")
     parser.add_argument("--platform", type=_csv, default=None,
@@ -57,7 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="parallel compile jobs (default: CPU count)")
     parser.add_argument("--dry-run", action="store_true",
                         help="print every cmake command and the build_info.json it would write")
-    parser.add_argument("--json", action="store_true", help="with --dry-run: print the plan as JSON")
+    parser.add_argument("--json", action="store_true",
+                        help="stdout gets one JSON object: the plan (with --dry-run), what was built, "
+                             "or the error")
     parser.add_argument("--clean", action="store_true", help="delete the build tree first")
     parser.add_argument("--out-dir", default=str(RUNNERS_DIR),
                         help="where runner folders go (default: out/runners)")
@@ -78,6 +80,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--wheel", action="store_true",
                         help="build the small C++ runner against the pip wheel instead")
     return parser
+
+
+def named_executorch_dir(option: str | None) -> Path:
+    """The checkout to build from. One named with --executorch-dir must exist (a typo is bad
+    input, even in a dry run); the default executorch/ may be missing: a dry run then shows it
+    as a missing prerequisite with the command that clones it."""
+    path = resolve_repo_path(option or DEFAULT_EXECUTORCH_DIR)
+    if option is not None and not path.exists():
+        raise UserError(f"--executorch-dir {option} does not exist ({path})",
+                        "pass the folder of an ExecuTorch checkout, or clone one into executorch/: "
+                        "bash scripts/setup_repo.sh --with-executorch")
+    return path
 
 
 def _host_tool(explicit: str | None, name: str) -> str | None:
@@ -108,9 +122,8 @@ def make_environment(args: argparse.Namespace, host: str) -> BuildEnvironment:
 
 def print_dry_run(plans: list[RunnerBuildPlan], checks: list[dict], as_json: bool) -> None:
     if as_json:
-        data = {"plans": [{**p.as_json(), "build_info": build_info_skeleton(p)} for p in plans],
-                "prerequisites": checks}
-        print(json.dumps(data, indent=2))
+        print_json({"plans": [{**p.as_json(), "build_info": build_info_skeleton(p)} for p in plans],
+                    "prerequisites": checks})
         return
     for plan in plans:
         variant = plan.variant
@@ -136,6 +149,8 @@ def run_wheel(args: argparse.Namespace) -> int:
     platform = args.platform[0] if args.platform else None
     path = build_wheel_runner(platform, args.jobs, args.dry_run)
     print(path)
+    if args.json:
+        print_json({"wheel_runner": str(path), "dry_run": args.dry_run})
     return 0
 
 
@@ -148,7 +163,7 @@ def build_runners_main(argv: Sequence[str] | None = None) -> int:
     from sme2prof.runners import build_run  # noqa: PLC0415 - keeps --help fast
     host = buildable_host()
     env = make_environment(args, host or "unsupported-host")
-    executorch_dir = resolve_repo_path(args.executorch_dir)
+    executorch_dir = named_executorch_dir(args.executorch_dir)
     if args.variant:
         if args.platform or args.variants:
             raise UserError("--variant names whole runners; it cannot be combined with "
@@ -176,6 +191,9 @@ def build_runners_main(argv: Sequence[str] | None = None) -> int:
     for plan, info in built:
         print(f"  {display_path(plan.runner_dir)}/  ({info['build_seconds']} s, "
               f"compiler {(info['compiler'] or {}).get('id')} {(info['compiler'] or {}).get('version')})")
+    if args.json:
+        print_json({"built": [{"runner": plan.name, "runner_dir": str(plan.runner_dir),
+                               "build_seconds": info["build_seconds"]} for plan, info in built]})
     return 0
 
 

@@ -14,7 +14,6 @@ this module imports at the top may need a third-party package.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import textwrap
@@ -22,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from sme2prof.errors import OptionParser, UserError, print_user_error
+from sme2prof.errors import OptionParser, UserError, print_json, print_user_error
 from sme2prof.setup import checks as sc
 from sme2prof.setup import environment, executorch_sources
 from sme2prof.setup import tool_checks as tools
@@ -52,7 +51,7 @@ examples:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OptionParser(
         prog="validate_setup.py", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Check in seconds that this machine is ready for a stage of the workflow; "
                     "print one line per check (ok / warn / missing) with the fix for each problem.")
@@ -128,7 +127,11 @@ def validate_setup_main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     data = report(stage, run_checks(stage, requirements), time.monotonic() - started)
     if args.json:
-        print(json.dumps(data, indent=2))
+        missing = [c for c in data["checks"] if c["status"] == sc.MISSING]
+        failure = {"error": f"not ready for {stage}: {len(missing)} missing: "
+                            + ", ".join(c["name"] for c in missing),
+                   "fix": missing[0]["fix"] or "see checks[]"} if missing else {}
+        print_json({**data, **failure})
     else:
         print_report(data)
     return 0 if data["ready"] else EXIT_NOT_READY

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sme2prof.errors import UserError
+from sme2prof.fileio import TextFileError, read_text_file
 from sme2prof.paths import SCRIPTS_DIR, display_path
 
 if TYPE_CHECKING:
@@ -63,11 +64,15 @@ class PinState:
 def read_pins(path: Path = REQUIREMENTS_FILE) -> list[Requirement]:
     """The requirements of ``path`` whose markers apply to this interpreter."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text_file(path)
     except OSError as exc:
         raise UserError(f"cannot read the requirements file {display_path(path)}: {exc.strerror}",
                         "pass an existing file with --requirements (default: scripts/requirements.txt)"
                         ) from None
+    except TextFileError as exc:
+        raise UserError(f"the requirements file {exc}",
+                        "pass a pip requirements file saved as UTF-8 text with --requirements "
+                        "(default: scripts/requirements.txt)") from None
     Requirement, InvalidRequirement = _requirement_classes()
     pins = []
     for number, raw in enumerate(text.splitlines(), 1):

@@ -1,21 +1,19 @@
 """The workflow stage's command lines: commands that chain the other stages end to end
 (``profile_model.py``, ``run_quick_test.py`` behind ``make smoke``).
 
-Both print, with ``--json``, exactly one JSON object on stdout, success or failure:
-progress goes to stderr, and a problem the user can fix becomes ``{"exit_code": 2,
-"error", "fix"}`` (plus whatever was known by then, such as ``run_dir``) instead of the
-``error:``/``fix:`` lines.
+Both print, with ``--json``, exactly one JSON object on stdout, success or failure (the
+contract in ``errors.py``): progress goes to stderr, and a problem the user can fix
+becomes ``{"exit_code": 2, "error", "fix"}`` plus whatever was known by then, such as
+``run_dir``.
 """
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
 import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
-from sme2prof.errors import EXIT_INTERRUPTED, EXIT_USER_ERROR, OptionParser, UserError, print_user_error
+from sme2prof.errors import OptionParser, UserError, print_json, wants_json
 from sme2prof.export.model_registry import ALL_DTYPES, parse_model_args
 from sme2prof.workflow.profile import DEFAULT_RUNS, DEFAULT_WARMUP, ProfileRequest, profile_model
 
@@ -146,23 +144,17 @@ def add_json_option(parser: argparse.ArgumentParser, what: str) -> None:
 
 
 def with_json_output(argv: Sequence[str] | None, command: Callable[[list[str], dict], int]) -> int:
-    """Run ``command(argv, outcome)``; with ``--json`` in argv, stdout gets ``outcome`` as the
-    one JSON object, with ``exit_code`` (and ``error``/``fix`` for a UserError)."""
+    """Run ``command(argv, outcome)``; with ``--json`` in argv, ``outcome`` is the one JSON object
+    (``run_entry_point`` adds ``exit_code``, and ``error``/``fix`` of a UserError), whatever happens."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if "--json" not in args or "-h" in args or "--help" in args:
+    if not wants_json(args):
         return command(args, {})
     outcome: dict = {}
     try:
-        with contextlib.redirect_stdout(sys.stderr):
-            code = command(args, outcome)
-    except UserError as exc:
-        print_user_error(exc)                   # the same two lines on stderr, for a person
-        code = EXIT_USER_ERROR
-        outcome.update(error=exc.message, fix=exc.fix)
+        return command(args, outcome)
     except KeyboardInterrupt:
-        code = EXIT_INTERRUPTED
-        resume = (f"python scripts/mac_pipeline.py --resume {outcome['run_dir']}" if outcome.get("run_dir")
-                  else "run the same command again")
-        outcome.update(error="interrupted (Ctrl-C) before the command finished", fix=resume)
-    print(json.dumps({"exit_code": code, **outcome}, indent=2, default=str))
-    return code
+        if outcome.get("run_dir"):
+            outcome.setdefault("fix", f"python scripts/mac_pipeline.py --resume {outcome['run_dir']}")
+        raise
+    finally:
+        print_json(outcome)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from sme2prof.errors import UserError
-from sme2prof.export.exporter import ensure_writable_dir
+from sme2prof.fileio import ensure_writable_dir
 from sme2prof.paths import OUT_DIR, display_path, resolve_repo_path
 from sme2prof.pipeline import run_layout
 from sme2prof.workflow.stages import run_host_pipeline, validation, validation_line, write_config
@@ -42,7 +42,7 @@ def run_quick_test(args: argparse.Namespace, outcome: dict) -> int:
     started = time.perf_counter()
     out_dir = resolve_repo_path(args.out_dir, base=Path.cwd()) if args.out_dir else \
         OUT_DIR / "quick-test" / run_layout.new_run_id()
-    ensure_writable_dir(out_dir)
+    ensure_writable_dir(out_dir, "--out-dir")
     stages = [{"stage": name, "status": NOT_RUN} for name in STAGES]
     outcome.update(ready=False, out_dir=str(out_dir), stages=stages)
     state: dict = {"out_dir": out_dir, "require_wheel": args.require_wheel}
