@@ -5,7 +5,9 @@ What it emulates, and nothing more: ``/data/local/tmp`` on the "device" is the l
 folder ``$FAKE_ADB_ROOT/data/local/tmp``; ``push``/``pull`` copy files there;
 ``shell CMD`` runs CMD on this host with those paths rewritten (so the pushed runner,
 a host binary in the tests, really runs); ``shell getprop`` and ``shell cat
-/proc/cpuinfo`` print a recorded SME2 phone's answers; ``logcat`` is empty.
+/proc/cpuinfo`` print a recorded SME2 phone's answers; reads of ``/sys`` see the phone
+layout of ``phone_sys_sm8650.py``; ``taskset MASK`` is recorded in ``taskset.log`` and
+the command runs unpinned; ``logcat`` is empty.
 
 Failure modes the pipeline must handle:
   FAKE_ADB_NO_DEVICE=1             every command fails with "error: no devices/emulators found"
@@ -17,10 +19,16 @@ Failure modes the pipeline must handle:
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import phone_sys_sm8650 as phone_sys  # noqa: E402
+
+TASKSET_RE = re.compile(r"\btaskset ([0-9a-fA-F]+) ")
 
 DEVICE_TMP = "/data/local/tmp"
 GETPROP = """[ro.product.manufacturer]: [FakeVendor]
@@ -66,6 +74,19 @@ def shell(args: list[str], root: Path) -> int:
             (root / "disconnected").write_text("the cable was pulled here\n")
             return gone()
         counter.write_text(str(count + 1))
+        mask = TASKSET_RE.search(command)
+        with open(root / "taskset.log", "a") as log:
+            log.write(f"{mask.group(1) if mask else '-'}\n")
+        command = TASKSET_RE.sub("", command)
+        code = subprocess.run(["sh", "-c", local(command, root)]).returncode
+        phone_sys.runner_ran(root)
+        return code
+    if "/sys/" in command:           # the phone's /sys, answered with the phone's paths
+        phone_sys.write_sys(root)
+        proc = subprocess.run(["sh", "-c", command.replace("/sys/", f"{root}/sys/")], capture_output=True,
+                              text=True)
+        sys.stdout.write(proc.stdout.replace(f"{root}/sys/", "/sys/"))
+        return proc.returncode
     return subprocess.run(["sh", "-c", local(command, root)]).returncode
 
 

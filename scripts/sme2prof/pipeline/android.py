@@ -5,8 +5,9 @@ warm-up + timed iterations in one process, manifest, Ctrl-C, resume) must not di
 between host and phone, so ``pipeline.py`` does all of it and this module only moves
 files and commands (it is a ``Transport``, see ``transport.py``): push the .pte, the ``android-arm64-*`` runner and its
 ``libc++_shared.so`` to ``/data/local/tmp/sme2prof/``, run the runner with
-``adb shell`` and executor_runner's flags, pull the ETDump back, and describe the
-device from ``getprop`` and ``/proc/cpuinfo``. A phone that disconnects mid-run fails
+``adb shell`` and executor_runner's flags (pinned with ``taskset`` to the job's cores),
+pull the ETDump back, describe the device from ``getprop``, ``/proc/cpuinfo`` and its
+cpufreq clusters, and read its governor, clocks and temperatures (``conditions.py``). A phone that disconnects mid-run fails
 the result that was running and stops the run (earlier results stay; ``--resume``).
 """
 from __future__ import annotations
@@ -18,7 +19,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from sme2prof.pipeline import run_layout
+from sme2prof.pipeline import conditions, run_layout
+from sme2prof.pipeline.affinity import taskset_mask
 from sme2prof.errors import UserError
 from sme2prof.host_info import parse_proc_cpuinfo
 from sme2prof.pipeline.config import Experiment
@@ -89,7 +91,8 @@ def unknown_device(serial: str | None) -> dict:
     """
     return {"os": "Android", "os_version": None, "machine": None, "platform": ANDROID_PLATFORM,
             "cpu_model": None, "cpu_count": None, "cpu_features": None, "cpu_features_source": None,
-            "serial": serial, "device": None, "description": "an Android device (unknown: not contacted)"}
+            "serial": serial, "device": None, "cpu_clusters": None,
+            "description": "an Android device (unknown: not contacted)"}
 
 
 class AndroidTransport:
@@ -97,6 +100,7 @@ class AndroidTransport:
 
     kind = "android"
     script = PIPELINE_SCRIPTS[kind]
+    pins_cores = True
 
     def __init__(self, adb: str | None, serial: str | None = None, dry_run: bool = False) -> None:
         self.adb = adb or "adb"
@@ -154,7 +158,18 @@ class AndroidTransport:
                 raise UserError("more than one Android device is connected",
                                 "pick one with --serial (see adb devices)") from None
             raise
-        return describe_device(props, cpuinfo, self.serial)
+        device = describe_device(props, cpuinfo, self.serial)
+        device["cpu_clusters"] = conditions.clusters(self.read_conditions())
+        return device
+
+    def read_conditions(self) -> dict:
+        """One ``adb shell`` that prints the cpufreq and thermal files; unreadable ones are left out."""
+        if self.offline_reason:
+            return conditions.unavailable(self.offline_reason)
+        try:
+            return conditions.parse_snapshot(self._adb("shell", conditions.SNAPSHOT_SCRIPT))
+        except UserError as exc:
+            return conditions.unavailable(exc.message)
 
     def check_runner_name(self, experiment: Experiment) -> None:
         name = experiment.runner
@@ -197,14 +212,16 @@ class AndroidTransport:
             self._adb("shell", "chmod", "755", f"{remote_dir}/{runner.binary.name}")
 
     def _remote_result_dir(self, job: Job) -> str:
-        return f"{DEVICE_ROOT}/{self.run_id}/{job.experiment.name}/t{job.threads}"
+        folder = f"{DEVICE_ROOT}/{self.run_id}/{job.experiment.name}/t{job.threads}"
+        return f"{folder}/round-{job.round}" if job.rounds > 1 else folder
 
     def command(self, job: Job, model: Path, result_dir: Path) -> list[str]:
         remote_dir = self._remote_runner_dir(job.runner)
         flags = runner_flags(self._remote_model(model), f"{self._remote_result_dir(job)}/{run_layout.ETDUMP_NAME}",
                              job.num_executions, job.threads)
+        pin = f"taskset {taskset_mask(job.cpu_affinity)} " if job.cpu_affinity else ""
         script = (f"mkdir -p {self._remote_result_dir(job)} && cd {remote_dir} && "
-                  f"LD_LIBRARY_PATH={remote_dir} ./{job.runner.binary.name} {shlex.join(flags)}")
+                  f"LD_LIBRARY_PATH={remote_dir} {pin}./{job.runner.binary.name} {shlex.join(flags)}")
         return self._argv("shell", script)
 
     def execute(self, job: Job, model: Path, result_dir: Path, log_file: Path) -> int:

@@ -31,6 +31,7 @@ RESERVED_EXPERIMENT_NAMES = {"analysis": "the analysis folder", "model": "the ru
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 _MEANING = "meaning"
+DEFAULT_PHONE_COOLDOWN_S = 120
 
 
 def _key(meaning: str, default: Any = MISSING) -> Any:
@@ -46,6 +47,17 @@ def _key(meaning: str, default: Any = MISSING) -> Any:
 @dataclass(frozen=True, kw_only=True)
 class AnalysisOptions:
     compare_pairs: tuple[tuple[str, str], ...] = _key("list of [experiment_a, experiment_b] pairs", ())
+    interleave_rounds: int = _key("run each compare pair in this many alternating rounds (A B A B ...); "
+                                  "0 runs each side in one go", 0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Cooldown:
+    """How long to wait, before each runner invocation, for the CPU to cool back to its first reading."""
+
+    max_seconds: int | None = _key("longest wait before one invocation (0: never wait; default: "
+                                   f"{DEFAULT_PHONE_COOLDOWN_S} on a phone, 0 on a host)", None)
+    margin_c: float = _key("degrees Celsius above the run's first reading that count as cooled down", 2.0)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,6 +73,8 @@ class Experiment:
     sme2: str = _key("expected SME2 state: on, off or any", "any")
     cpu: str | None = _key(f"emulated CPU for {', '.join(EMULATED_RUNNERS)}, e.g. max or max,sme=off", None)
     timeout_seconds: int = _key("seconds before one runner invocation is stopped", 900)
+    cpu_affinity: tuple[int, ...] | None = _key("phone cores to pin the runner to with taskset, e.g. [7] "
+                                                "(default: the fastest cluster; one core for one thread)", None)
     description: str = _key("free text kept in the manifest", "")
 
     @property
@@ -77,6 +91,7 @@ class Config:
     output_root: str | None = _key("folder that receives <run-id>/ (default out/runs)", None)
     experiments: tuple[Experiment, ...] = _key("non-empty list of experiments")
     analysis: AnalysisOptions = _key("analysis options, e.g. compare_pairs", AnalysisOptions())
+    cooldown: Cooldown = _key("cool-down between runner invocations: max_seconds, margin_c", Cooldown())
     label: str = _key("short text appended to the run id", "")
     description: str = _key("free text kept in the manifest", "")
 
@@ -101,6 +116,7 @@ def _schema(cls: type) -> dict[str, tuple[bool, Any, str]]:
 TOP_LEVEL_KEYS = _schema(Config)
 EXPERIMENT_KEYS = _schema(Experiment)
 ANALYSIS_KEYS = _schema(AnalysisOptions)
+COOLDOWN_KEYS = _schema(Cooldown)
 
 
 def load_config(path: str | Path) -> Config:
@@ -162,7 +178,8 @@ def validate_config(data: Any, source: str = "config") -> Config:
     if duplicates:
         raise UserError(f"{source}: duplicate experiment name {duplicates[0]!r}",
                         "give every experiment its own name (it becomes its folder in the run directory)")
-    config["analysis"] = _validate_analysis(config["analysis"], names, source)
+    config["analysis"] = _validate_analysis(config["analysis"], config["experiments"], source)
+    config["cooldown"] = _validate_cooldown(config["cooldown"], source)
     return Config(**config)
 
 
@@ -206,14 +223,23 @@ def _validate_experiment(raw: Any, index: int, source: str) -> Experiment:
             '"timeout_seconds": 900')
     _expect(isinstance(exp["description"], str), source, f"{where}.description", "must be a string",
             '"description": "text"')
-    return Experiment(**{**exp, "threads": tuple(threads)})
+    affinity = exp["cpu_affinity"]
+    if affinity is not None:
+        _expect(isinstance(affinity, list) and affinity and all(_is_int(c) and c >= 0 for c in affinity),
+                source, f"{where}.cpu_affinity", f"must be a non-empty list of core numbers >= 0 (got {affinity!r})",
+                '"cpu_affinity": [7] (one core) or [4, 5, 6] (a cluster)')
+        _expect(len(set(affinity)) == len(affinity), source, f"{where}.cpu_affinity",
+                f"lists a core twice ({affinity!r})", "list each core once")
+        affinity = tuple(affinity)
+    return Experiment(**{**exp, "threads": tuple(threads), "cpu_affinity": affinity})
 
 
-def _validate_analysis(raw: Any, names: list[str], source: str) -> AnalysisOptions:
+def _validate_analysis(raw: Any, experiments: tuple[Experiment, ...], source: str) -> AnalysisOptions:
     if not isinstance(raw, dict):
         raise UserError(f"{source}: analysis must be an object, got {type(raw).__name__}",
                         '"analysis": {"compare_pairs": [["a", "b"]]}')
     analysis = _check_keys(raw, ANALYSIS_KEYS, source, "analysis")
+    names = [e.name for e in experiments]
     pairs = analysis["compare_pairs"]
     _expect(isinstance(pairs, list), source, "analysis.compare_pairs", "must be a list of pairs",
             '"compare_pairs": [["sme2_on", "sme2_off"]]')
@@ -226,7 +252,56 @@ def _validate_analysis(raw: Any, names: list[str], source: str) -> AnalysisOptio
                 raise UserError(f"{source}: analysis.compare_pairs[{i}] names unknown experiment {member!r}"
                                 + _nearest_hint(member, names),
                                 f"use one of the experiment names: {', '.join(names)}")
-    return AnalysisOptions(compare_pairs=tuple((a, b) for a, b in pairs))
+    rounds = analysis["interleave_rounds"]
+    _expect(_is_int(rounds) and rounds >= 0, source, "analysis.interleave_rounds",
+            f"must be an integer >= 0 (got {rounds!r})", '"interleave_rounds": 5')
+    if rounds > 1:
+        _check_interleaving(pairs, {e.name: e for e in experiments}, rounds, source)
+    return AnalysisOptions(compare_pairs=tuple((a, b) for a, b in pairs), interleave_rounds=rounds)
+
+
+def _check_interleaving(pairs: list, by_name: dict[str, Experiment], rounds: int, source: str) -> None:
+    """Interleaved rounds need pairs that can alternate: same thread counts, enough runs, no kernel trace."""
+    where = "analysis.interleave_rounds"
+    _expect(pairs, source, where, "needs analysis.compare_pairs to say which experiments alternate",
+            '"compare_pairs": [["sme2_on", "sme2_off"]], "interleave_rounds": 5')
+    seen: set[str] = set()
+    for a, b in pairs:
+        if a == b:
+            raise UserError(f"{source}: {where}: the pair [{a!r}, {b!r}] compares an experiment with itself",
+                            "interleave two different experiments (copy one under another name for an A/A check)")
+        for name in (a, b):
+            if name in seen:
+                raise UserError(f"{source}: {where}: experiment {name!r} is in two compare pairs, so its "
+                                "rounds cannot alternate with both", "put each experiment in one pair when "
+                                "interleaving, or set \"interleave_rounds\": 0")
+            seen.add(name)
+            exp = by_name[name]
+            if exp.mode != "timing":
+                raise UserError(f"{source}: {where}: experiment {name!r} is an xnntrace experiment (its "
+                                "kernel trace comes from one process)", "interleave timing experiments only")
+            if exp.runs < rounds:
+                raise UserError(f"{source}: {where} is {rounds} but experiment {name!r} has only "
+                                f"{exp.runs} runs (each round needs at least one timed run)",
+                                f"set \"runs\" to {rounds} or more, or lower interleave_rounds")
+        if sorted(by_name[a].threads) != sorted(by_name[b].threads):
+            raise UserError(f"{source}: {where}: {a!r} runs threads {list(by_name[a].threads)} and {b!r} "
+                            f"runs {list(by_name[b].threads)}, so their rounds cannot pair up",
+                            "give both experiments of an interleaved pair the same \"threads\" list")
+
+
+def _validate_cooldown(raw: Any, source: str) -> Cooldown:
+    if not isinstance(raw, dict):
+        raise UserError(f"{source}: cooldown must be an object, got {type(raw).__name__}",
+                        '"cooldown": {"max_seconds": 120, "margin_c": 2}')
+    cooldown = _check_keys(raw, COOLDOWN_KEYS, source, "cooldown")
+    wait = cooldown["max_seconds"]
+    _expect(wait is None or (_is_int(wait) and wait >= 0), source, "cooldown.max_seconds",
+            f"must be an integer >= 0 (got {wait!r})", '"max_seconds": 120')
+    margin = cooldown["margin_c"]
+    _expect(isinstance(margin, (int, float)) and not isinstance(margin, bool) and margin >= 0, source,
+            "cooldown.margin_c", f"must be a number >= 0 (got {margin!r})", '"margin_c": 2')
+    return Cooldown(max_seconds=wait, margin_c=float(margin))
 
 
 def _check_keys(raw: dict, schema: dict[str, tuple[bool, Any, str]], source: str, where: str) -> dict:

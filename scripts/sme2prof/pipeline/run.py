@@ -19,12 +19,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from sme2prof.pipeline import inputs, lock
+from sme2prof.pipeline import conditions, inputs, lock, rounds
 from sme2prof.pipeline import manifest as mf
 from sme2prof.pipeline import run_layout
 from sme2prof.errors import (EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, UserError, describe_interrupt, finishing,
                              note_run_dir, signals_as_interrupts, silence_stdout, user_error_from_os_error)
+from sme2prof.pipeline.affinity import check_affinity, job_affinity
 from sme2prof.pipeline.config import Config, Experiment, check_model_file, load_config, output_root, validate_config
+from sme2prof.pipeline.discipline import Discipline
 from sme2prof.pipeline.transport import Job, Transport, TransportLost
 from sme2prof.export.pte_check import check_pte
 from sme2prof.fileio import read_json, write_json_atomic, write_text_atomic
@@ -44,12 +46,23 @@ class HostTransport:
 
     kind = "host"
     script = PIPELINE_SCRIPTS[kind]
+    pins_cores = False
 
     def describe(self) -> dict:
         return describe_host()
 
     def check_runner_name(self, experiment: Experiment) -> None:
-        """Every runner kind can run on the host; resolution checks the platform."""
+        """Every runner kind can run on the host (resolution checks the platform); pinning is for phones."""
+        if experiment.cpu_affinity is not None:
+            raise UserError(f"experiment {experiment.name!r} sets \"cpu_affinity\", which pins a phone's cores "
+                            f"(scripts/android_pipeline.py); {self.script} does not pin",
+                            f"remove \"cpu_affinity\" from experiment {experiment.name!r}, or run the config "
+                            "with scripts/android_pipeline.py")
+
+    def read_conditions(self) -> dict:
+        if sys.platform != "linux":
+            return conditions.unavailable(f"not read on {sys.platform} (Linux /sys only)")
+        return conditions.read_local_snapshot()
 
     def check_runner(self, runner: ResolvedRunner, target: dict) -> None:
         check_target(runner, target)
@@ -175,6 +188,10 @@ def build_plan(config: Config, config_path: Path, transport: Transport, model: P
         for threads in experiment.threads:
             jobs.append(Job(experiment, runner, threads, mf.pending_result(experiment, threads)))
     warn_about_threads(config, target, transport.kind)
+    check_affinity(config, target)
+    if transport.pins_cores:
+        for job in jobs:
+            job.cpu_affinity, job.affinity_source = job_affinity(job.experiment, job.threads, target)
     check_pte(model)                  # last: a config for another machine is refused for that first
     return Plan(config, config_path, model, target, jobs, runners)
 
@@ -295,7 +312,8 @@ def _new_manifest(run_id: str, plan: Plan, transport: Transport, model_block: di
             "pipeline": transport.kind, "started_at": run_layout.utc_now_iso(), "finished_at": None,
             "config_path": str(plan.config_path), "config": plan.config.to_json(),
             "model": model_block, "executorch": executorch_version(),
-            "host": plan.target, "experiments": entries, "analysis": {"status": "pending"}}
+            "host": plan.target, "schedule": rounds.describe(plan.config), "conditions_baseline": None,
+            "invocations": [], "experiments": entries, "analysis": {"status": "pending"}}
 
 
 def _attach_results(plan: Plan, manifest: dict) -> None:
@@ -361,7 +379,7 @@ def analysis_done(run_dir: Path, manifest: dict) -> bool:
 def _keep_previous_attempt(run_dir: Path, job: Job) -> None:
     """Move an unfinished attempt's files aside (never delete anything) before re-running it."""
     folder = run_layout.result_dir(run_dir, job.experiment.name, job.threads)
-    files = [p for p in folder.glob("*") if p.is_file()] if folder.is_dir() else []
+    files = [p for p in folder.glob("*") if p.is_file() or p.name.startswith("round-")] if folder.is_dir() else []
     if not files:
         return
     n = 1
@@ -375,21 +393,24 @@ def _keep_previous_attempt(run_dir: Path, job: Job) -> None:
 
 def plan_commands(plan: Plan, transport: Transport, run_dir: Path) -> list[dict]:
     """The runner command of every job, as data (for --json dry runs)."""
-    return [{"experiment": job.experiment.name, "threads": job.threads, "env": dict(job.runner.env),
-             "command": transport.command(job, plan.model,
-                                          run_layout.result_dir(run_dir, job.experiment.name, job.threads))}
-            for job in plan.jobs]
+    return [{"experiment": job.experiment.name, "threads": job.threads, "round": job.round, "rounds": job.rounds,
+             "cpu_affinity": job.cpu_affinity, "env": dict(job.runner.env),
+             "command": transport.command(job, plan.model, rounds.invocation_dir(run_dir, job))}
+            for job in rounds.schedule(plan.jobs, plan.config)]
 
 
 def print_plan(plan: Plan, transport: Transport, run_dir: Path, only: list[Job] | None = None) -> None:
-    jobs = plan.jobs if only is None else only
+    jobs = rounds.schedule(plan.jobs if only is None else only, plan.config)
     print(f"plan: {len(jobs)} runner invocations on {plan.target.get('description') or plan.target.get('platform')}, "
           f"model {display_path(plan.model)} (dry run: nothing is written)")
+    print(f"  schedule: {rounds.describe(plan.config)['how']}")
     for line in transport.plan_lines(plan.runners, plan.model):
         print(f"  {line}")
     for job in jobs:
-        folder = run_layout.result_dir(run_dir, job.experiment.name, job.threads)
-        print(f"  [{job.label}] {job.experiment.warmup} warm-up + {job.experiment.runs} timed:")
+        folder = rounds.invocation_dir(run_dir, job)
+        pinned = f", pinned to cores {job.cpu_affinity}" if job.cpu_affinity is not None else ""
+        print(f"  [{job.label}] {job.experiment.warmup} warm-up + {job.num_executions - job.experiment.warmup} "
+              f"timed{pinned}:")
         env = "".join(f"{key}={shlex.quote(value)} " for key, value in job.runner.env.items())
         print(f"    {env}{shlex.join(transport.command(job, plan.model, folder))}")
 
@@ -406,15 +427,24 @@ def _execute(plan: Plan, run_dir: Path, manifest: dict, transport: Transport, an
     hint = f"python {transport.script} --resume {display_path(run_dir)}"
     try:
         started = time.perf_counter()
+        invocations = rounds.schedule(jobs, plan.config)
+        discipline = Discipline(transport, plan.config, manifest)
         if jobs:
-            print(f"run {manifest['run_id']}: {len(jobs)} runner invocations -> {display_path(run_dir)}", flush=True)
+            print(f"run {manifest['run_id']}: {len(invocations)} runner invocations -> {display_path(run_dir)}",
+                  flush=True)
             transport.prepare(plan.runners, plan.model, manifest["run_id"])
-        for index, job in enumerate(jobs, 1):
+        for index, job in enumerate(invocations, 1):
             inputs.check_unchanged(plan.model, (manifest.get("model") or {}).get("sha256"), run_dir)
-            job.result["status"] = "running"
-            job.result["started_at"] = run_layout.utc_now_iso()
+            if job.round == 1:
+                job.result["status"] = "running"
+                job.result["started_at"] = run_layout.utc_now_iso()
+                job.result["wall_seconds"] = None
+            elif job.result["status"] != "running":
+                continue                                  # an earlier round failed: the result is failed
+            record = discipline.before(job)
             mf.save(run_dir, manifest)
-            _run_job(job, index, len(jobs), plan.model, run_dir, transport)
+            returncode, seconds = _run_job(job, index, len(invocations), plan.model, run_dir, transport)
+            discipline.after(job, record, returncode, seconds)
             mf.save(run_dir, manifest)
         failures = mf.failed_results(manifest)
         if not analyze:
@@ -488,27 +518,39 @@ def _say(*lines: str) -> None:
             print(line, file=sys.stderr, flush=True)
 
 
-def _run_job(job: Job, index: int, total: int, model: Path, run_dir: Path, transport: Transport) -> None:
+def _run_job(job: Job, index: int, total: int, model: Path, run_dir: Path,
+             transport: Transport) -> tuple[int, float]:
+    """Run one invocation (a result, or one round of it) and update its result; (exit code, seconds)."""
     exp = job.experiment
-    folder = run_layout.result_dir(run_dir, exp.name, job.threads)
+    folder = rounds.invocation_dir(run_dir, job)
     folder.mkdir(parents=True, exist_ok=True)
     log_file = folder / run_layout.LOG_NAME
-    print(f"[{index}/{total}] {job.label}: {job.runner.name}, {exp.warmup} warm-up + {exp.runs} "
-          f"timed iterations ...", flush=True)
+    timed_runs = job.num_executions - exp.warmup
+    pinned = f", cores {job.cpu_affinity}" if job.cpu_affinity is not None else ""
+    print(f"[{index}/{total}] {job.label}: {job.runner.name}, {exp.warmup} warm-up + {timed_runs} "
+          f"timed iterations{pinned} ...", flush=True)
     start = time.perf_counter()
     try:
         returncode = transport.execute(job, model, folder, log_file)
     finally:
-        job.result["wall_seconds"] = round(time.perf_counter() - start, 4)
+        seconds = round(time.perf_counter() - start, 4)
+        job.result["wall_seconds"] = round((job.result.get("wall_seconds") or 0) + seconds, 4)
         job.result["finished_at"] = run_layout.utc_now_iso()
     job.result["returncode"] = returncode
     log_text = log_file.read_text(encoding="utf-8", errors="replace") if log_file.is_file() else ""
-    job.result["iterations_ms"] = mf.parse_iterations(log_text)
+    iterations = mf.parse_iterations(log_text)
+    job.result["iterations_ms"] = iterations
     if exp.mode == "xnntrace":
         trace = [line for line in log_text.splitlines() if "XNNPACK" in line]
         write_text_atomic(folder / run_layout.KERNEL_TRACE_NAME,
                           "\n".join(trace) + "\n" + transport.kernel_trace_extra(job))
-    job.result["error"] = _result_problem(job, returncode, folder, log_file)
+    job.result["error"] = _result_problem(job, returncode, folder, log_file, iterations)
+    if job.result["error"] is None and job.round < job.rounds:
+        print(f"[{index}/{total}] {job.label}: ok, median {statistics.median(iterations[exp.warmup:]):.3f} ms "
+              f"(runner clock) over {timed_runs} timed iterations", flush=True)
+        return returncode, seconds                     # the result stays "running" until its last round
+    if job.result["error"] is None and job.rounds > 1:
+        job.result["iterations_ms"] = rounds.join_rounds(run_dir, job)
     job.result["status"] = "failed" if job.result["error"] else "ok"
     if job.result["error"]:
         first, *tail = job.result["error"].splitlines()
@@ -518,13 +560,15 @@ def _run_job(job: Job, index: int, total: int, model: Path, run_dir: Path, trans
             print("    last log lines:\n" + "\n".join(f"    | {line}" for line in tail), flush=True)
     else:
         timed = job.result["iterations_ms"][exp.warmup:]
+        joined = f", {job.rounds} rounds joined" if job.rounds > 1 else ""
         print(f"[{index}/{total}] {job.label}: ok, median {statistics.median(timed):.3f} ms (runner clock) "
-              f"over {len(timed)} timed iterations (wall {job.result['wall_seconds']:.1f} s)", flush=True)
+              f"over {len(timed)} timed iterations{joined} (wall {job.result['wall_seconds']:.1f} s)", flush=True)
+    return returncode, seconds
 
 
-def _result_problem(job: Job, returncode: int, folder: Path, log_file: Path) -> str | None:
+def _result_problem(job: Job, returncode: int, folder: Path, log_file: Path, iterations: list[float]) -> str | None:
     etdump = folder / run_layout.ETDUMP_NAME
-    found = len(job.result["iterations_ms"])
+    found = len(iterations)
     if returncode != 0:
         problem = f"runner exited with code {returncode}"
     elif not etdump.is_file() or etdump.stat().st_size == 0:

@@ -8,7 +8,7 @@ to run (another device bridge) is one more class with these members.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -22,20 +22,26 @@ class TransportLost(Exception):
 
 @dataclass
 class Job:
-    """One runner invocation: an experiment at one thread count."""
+    """One result (an experiment at one thread count), or one round of it (``rounds.py``)."""
 
     experiment: Experiment
     runner: ResolvedRunner
     threads: int
-    result: dict                  # this invocation's entry in the manifest, updated in place
+    result: dict                  # this result's entry in the manifest, updated in place
+    round: int = 1                # interleaved rounds: this invocation is round ``round`` of ``rounds``
+    rounds: int = 1
+    runs: int | None = None       # timed iterations of this invocation (None: the experiment's runs)
+    cpu_affinity: list[int] | None = field(default=None)   # cores to pin to (phones), None: not pinned
+    affinity_source: str = "not pinned"
 
     @property
     def num_executions(self) -> int:
-        return self.experiment.num_executions
+        return self.experiment.warmup + (self.experiment.runs if self.runs is None else self.runs)
 
     @property
     def label(self) -> str:
-        return f"{self.experiment.name} t{self.threads}"
+        base = f"{self.experiment.name} t{self.threads}"
+        return f"{base} round {self.round}/{self.rounds}" if self.rounds > 1 else base
 
 
 class Transport(Protocol):
@@ -43,6 +49,7 @@ class Transport(Protocol):
 
     kind: str                     # "host" | "android": recorded in the manifest as "pipeline"
     script: str                   # the entry script that resumes its runs
+    pins_cores: bool              # applies Job.cpu_affinity (taskset on a phone)
 
     def describe(self) -> dict:
         """The target: the manifest's ``host`` block (platform, CPU, features)."""
@@ -73,6 +80,10 @@ class Transport(Protocol):
 
         Raises TransportLost when the target went away.
         """
+        ...
+
+    def read_conditions(self) -> dict:
+        """Governor, frequencies and temperatures now (``conditions.py``); unavailable, never an error."""
         ...
 
     def kernel_trace_extra(self, job: Job) -> str:
