@@ -294,3 +294,43 @@ def test_more_threads_than_cpus_is_accepted_with_a_warning(workspace: Path) -> N
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert f"warning: experiment 'many' asks for {threads} threads; this host has {os.cpu_count()} CPUs" in proc.stdout
     assert f"--cpu_threads {threads}" in proc.stdout
+
+
+@pytest.mark.parametrize("analysis, cooldown, expected", [
+    ({"compare_pairs": [["a", "b"]], "interleave_round": 3}, None,
+     ["unknown key 'interleave_round' in analysis (did you mean 'interleave_rounds'?)", "interleave_rounds"]),
+    ({"interleave_rounds": 3}, None, ["analysis.interleave_rounds needs analysis.compare_pairs"]),
+    ({"compare_pairs": [["a", "b"]], "interleave_rounds": "3"}, None,
+     ["analysis.interleave_rounds must be an integer >= 0 (got '3')"]),
+    ({"compare_pairs": [["a", "b"]], "interleave_rounds": 5}, None,
+     ["interleave_rounds is 5 but experiment 'a' has only 3 runs", 'set "runs" to 5 or more']),
+    ({}, {"max_second": 10}, ["unknown key 'max_second' in cooldown (did you mean 'max_seconds'?)"]),
+    ({}, {"margin_c": -1}, ["cooldown.margin_c must be a number >= 0 (got -1)"]),
+])
+def test_interleave_and_cooldown_keys_are_checked(workspace: Path, analysis: dict, cooldown: dict | None,
+                                                  expected: list[str]) -> None:
+    top = {"analysis": analysis, **({"cooldown": cooldown} if cooldown is not None else {})}
+    config = write_config(workspace, workspace / "m_fp32.pte", [experiment("a"), experiment("b")], **top)
+    fails_cleanly(workspace, config, *expected)
+
+
+def test_interleaved_pair_needs_the_same_thread_counts(workspace: Path) -> None:
+    config = write_config(workspace, workspace / "m_fp32.pte",
+                          [experiment("a", threads=[1, 2]), experiment("b", threads=[1])],
+                          analysis={"compare_pairs": [["a", "b"]], "interleave_rounds": 2})
+    fails_cleanly(workspace, config, "'a' runs threads [1, 2] and 'b' runs [1]", 'same "threads" list')
+
+
+@pytest.mark.parametrize("affinity, expected", [([], "must be a non-empty list of core numbers"),
+                                                ([7, 7], "lists a core twice"),
+                                                (["7"], "must be a non-empty list of core numbers")])
+def test_bad_cpu_affinity_values(workspace: Path, affinity: list, expected: str) -> None:
+    config = write_config(workspace, workspace / "m_fp32.pte", [experiment("a", cpu_affinity=affinity)])
+    fails_cleanly(workspace, config, "experiments[0] (a).cpu_affinity", expected)
+
+
+def test_cpu_affinity_is_for_phones(workspace: Path) -> None:
+    """The host pipeline does not pin: a config asking for it is refused instead of ignored."""
+    config = write_config(workspace, workspace / "m_fp32.pte", [experiment("a", cpu_affinity=[0])])
+    fails_cleanly(workspace, config, "experiment 'a' sets \"cpu_affinity\", which pins a phone's cores",
+                  "scripts/android_pipeline.py")

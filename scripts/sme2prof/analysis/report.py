@@ -11,6 +11,7 @@ from typing import Sequence
 from sme2prof.analysis import categories
 from sme2prof.analysis.result_analysis import EMULATED_LABEL
 from sme2prof.analysis.rows import Comparison, ResultSummary, Summary
+from sme2prof.analysis.run_conditions import run_conditions_lines
 
 TOP_OPERATORS = 15
 
@@ -178,7 +179,7 @@ def render_report(summary: Summary) -> str:
     lines += ["## Findings", ""] + [f"- {f}" for f in summary.findings] + [""]
     if summary.problems:
         lines += ["## Problems", ""] + [f"- {p}" for p in summary.problems] + [""]
-    lines += _provenance(summary) + _latency(results) + _accounting(results) + _categories(results)
+    lines += _provenance(summary) + run_conditions_lines(summary.runs) + _latency(results) + _accounting(results) + _categories(results)
     with_ops = [r for r in results if r.operators]
     if with_ops:
         lines += ["## Top operators", ""]
