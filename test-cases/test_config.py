@@ -199,8 +199,9 @@ def test_typed_config_keeps_the_json_contract() -> None:
         "model": "m.pte", "output_root": None,
         "experiments": [{"name": "a", "runner": "pybind", "mode": "timing", "runs": 10, "warmup": 2,
                          "threads": [1], "sme2": "any", "cpu": None, "timeout_seconds": 900,
-                         "description": ""}],
-        "analysis": {"compare_pairs": [["a", "a"]]}, "label": "", "description": ""}
+                         "cpu_affinity": None, "description": ""}],
+        "analysis": {"compare_pairs": [["a", "a"]], "interleave_rounds": 0},
+        "cooldown": {"max_seconds": None, "margin_c": 2.0}, "label": "", "description": ""}
     assert validate_config(config.to_json()) == config
     assert config.experiments[0].num_executions == 12
 
@@ -233,9 +234,9 @@ def test_every_shipped_config_is_valid(path: Path) -> None:
 
 
 def test_readme_documents_every_key_and_file() -> None:
-    from sme2prof.pipeline.config import ANALYSIS_KEYS, EXPERIMENT_KEYS, TOP_LEVEL_KEYS
+    from sme2prof.pipeline.config import ANALYSIS_KEYS, COOLDOWN_KEYS, EXPERIMENT_KEYS, TOP_LEVEL_KEYS
     readme = (REPO_ROOT / "configs" / "readme.md").read_text()
-    for key in [*TOP_LEVEL_KEYS, *EXPERIMENT_KEYS, *ANALYSIS_KEYS]:
+    for key in [*TOP_LEVEL_KEYS, *EXPERIMENT_KEYS, *ANALYSIS_KEYS, *COOLDOWN_KEYS]:
         assert f"`{key}`" in readme, key
     for path in CONFIG_FILES:
         assert f"`{path.parent.name}/{path.name}`" in readme, path.name

@@ -22,8 +22,8 @@ METHODS = sorted(name for name, value in vars(Transport).items()
 
 def test_the_protocol_names_every_step_a_run_needs():
     assert METHODS == ["check_runner", "check_runner_name", "command", "describe", "execute",
-                       "kernel_trace_extra", "plan_lines", "prepare"]
-    assert set(typing.get_type_hints(Transport)) == {"kind", "script"}
+                       "kernel_trace_extra", "plan_lines", "prepare", "read_conditions"]
+    assert set(typing.get_type_hints(Transport)) == {"kind", "script", "pins_cores"}
 
 
 @pytest.mark.parametrize("transport", [HostTransport, AndroidTransport])
@@ -31,6 +31,7 @@ def test_transport_implements_every_member_with_the_protocol_signature(transport
     for name in METHODS:
         assert str(inspect.signature(getattr(transport, name))) == str(inspect.signature(getattr(Transport, name))), name
     assert PIPELINE_SCRIPTS[transport.kind] == transport.script
+    assert transport.pins_cores == (transport.kind == "android")
 
 
 def test_orchestration_is_typed_against_the_protocol():

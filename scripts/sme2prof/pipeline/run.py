@@ -403,7 +403,8 @@ def print_plan(plan: Plan, transport: Transport, run_dir: Path, only: list[Job] 
     jobs = rounds.schedule(plan.jobs if only is None else only, plan.config)
     print(f"plan: {len(jobs)} runner invocations on {plan.target.get('description') or plan.target.get('platform')}, "
           f"model {display_path(plan.model)} (dry run: nothing is written)")
-    print(f"  schedule: {rounds.describe(plan.config)['how']}")
+    if plan.config.analysis.interleave_rounds > 1:
+        print(f"  schedule: {rounds.describe(plan.config)['how']}")
     for line in transport.plan_lines(plan.runners, plan.model):
         print(f"  {line}")
     for job in jobs:
