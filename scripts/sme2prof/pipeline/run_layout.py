@@ -9,6 +9,7 @@ A run directory is ``<output_root>/<run-id>/`` and is never overwritten::
     <experiment>/t<threads>/etdump.etdp  ETDump: warm-up + timed executions, in order
     <experiment>/t<threads>/runner.log   the runner's stdout and stderr
     <experiment>/t<threads>/kernel_trace.log   only for mode "xnntrace" (XNNPACK log lines)
+    <experiment>/t<threads>/round-<k>/   interleaved runs: each round's ETDump and log (rounds.py)
     analysis/                            written by analyze_results.py
 
 Every runner executes ``warmup + runs`` iterations in one process with the ETDump
@@ -30,7 +31,12 @@ manifest.json (schema 1) holds::
                     threads: [..], cpu (emulated only), emulated (bool), target (host description
                     when the code runs elsewhere: device or emulator), status,
                     results: [ {threads, status, etdump, log, kernel_trace, iterations_ms,
-                                wall_seconds, returncode, error} ] } ],
+                                wall_seconds, returncode, error, conditions} ] } ],
+    schedule: {kind ("blocked" | "interleaved"), rounds, pairs, how},
+    cooldown: {max_seconds, margin_c}, conditions_baseline (the run's first reading),
+    invocations: [ {index, experiment, threads, round, rounds, timed_runs, started_at,
+                    cpu_affinity, affinity_source, cooldown, before, after, returncode,
+                    wall_seconds} ]   (pipeline/discipline.py; readings: pipeline/conditions.py)
     analysis: {status ("pending" | "running" | "complete" | "failed" | "interrupted" |
                "skipped"), error, report}   (runs made before it existed lack this key)
 
