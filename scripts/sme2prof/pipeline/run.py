@@ -551,7 +551,10 @@ def _run_job(job: Job, index: int, total: int, model: Path, run_dir: Path,
               f"(runner clock) over {timed_runs} timed iterations", flush=True)
         return returncode, seconds                     # the result stays "running" until its last round
     if job.result["error"] is None and job.rounds > 1:
-        job.result["iterations_ms"] = rounds.join_rounds(run_dir, job)
+        try:
+            job.result["iterations_ms"] = rounds.join_rounds(run_dir, job)
+        except (OSError, RuntimeError, ValueError) as exc:  # a round's files unreadable, flatc failed
+            job.result["error"] = f"could not join the {job.rounds} rounds into one ETDump: {exc}"
     job.result["status"] = "failed" if job.result["error"] else "ok"
     if job.result["error"]:
         first, *tail = job.result["error"].splitlines()
