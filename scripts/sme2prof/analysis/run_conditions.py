@@ -41,9 +41,15 @@ def _run_lines(run_id: str, manifest: dict, several: bool) -> list[str]:
     if schedule.get("pairs"):
         lines.append(f"- How the comparisons ran: **{schedule.get('kind')}**: {schedule.get('how')}.")
     if cooldown:
-        lines.append(f"- Cool-down before each invocation: " + (
+        lines.append("- Cool-down before each invocation: " + (
             f"wait up to {cooldown['max_seconds']} s for the CPU to return within {cooldown['margin_c']:g} °C "
             "of the run's first reading." if cooldown.get("max_seconds") else "none (readings recorded only)."))
+    baseline = manifest.get("conditions_baseline") or {}
+    results = [r for e in manifest.get("experiments") or [] for r in e.get("results") or []]
+    if not any((r.get("conditions") or {}).get("available") or (r.get("conditions") or {}).get("cpu_affinity")
+               for r in results):
+        reason = baseline.get("reason") or "not recorded"
+        return lines + [f"- CPU governor, frequencies and temperatures: unavailable here ({reason}).", ""]
     rows, warnings = [], []
     for exp in manifest.get("experiments") or []:
         for result in exp.get("results") or []:

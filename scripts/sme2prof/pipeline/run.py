@@ -430,6 +430,7 @@ def _execute(plan: Plan, run_dir: Path, manifest: dict, transport: Transport, an
         started = time.perf_counter()
         invocations = rounds.schedule(jobs, plan.config)
         discipline = Discipline(transport, plan.config, manifest)
+        manifest.setdefault("schedule", rounds.describe(plan.config))   # runs made before it was recorded
         if jobs:
             print(f"run {manifest['run_id']}: {len(invocations)} runner invocations -> {display_path(run_dir)}",
                   flush=True)
