@@ -86,11 +86,11 @@ def test_more_threads_than_pinned_cores_is_refused(phone: dict) -> None:
 
 
 def test_cool_down_waits_for_a_hot_phone(phone: dict) -> None:
-    """Each run heats the phone 6 °C; it cools 2 °C/s; the second invocation waits about 2 s."""
+    """Each run heats the phone 10 °C; it cools 2 °C/s; the second invocation waits a few seconds."""
     config = write_config(phone["tmp"], toy_cnn_pte(),
                           [experiment("a", RUNNER, sme2="off"), experiment("b", RUNNER, sme2="off")],
                           cooldown={"max_seconds": 30, "margin_c": 2})
-    proc = android(phone, "--config", str(config), FAKE_ADB_HEAT_C="6", FAKE_ADB_COOL_C_PER_S="2")
+    proc = android(phone, "--config", str(config), FAKE_ADB_HEAT_C="10", FAKE_ADB_COOL_C_PER_S="2")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     manifest = json.loads((_run_dir(phone) / "manifest.json").read_text())
     first, second = manifest["invocations"]
@@ -98,6 +98,7 @@ def test_cool_down_waits_for_a_hot_phone(phone: dict) -> None:
     wait = second["cooldown"]
     assert wait["reached"] and 1 <= wait["waited_s"] < 10 and wait["from_c"] > wait["target_c"] >= wait["to_c"]
     assert "cool-down:" in proc.stdout and "cooled" in proc.stdout
+    assert second["before"]["cpu_temp_c"] == wait["to_c"], "the wait's last reading is the invocation's 'before'"
 
 
 def test_report_warns_about_a_throttled_and_hot_result(phone: dict) -> None:

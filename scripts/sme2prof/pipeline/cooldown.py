@@ -29,8 +29,8 @@ def wait_until_cool(read_temp: Callable[[], float | None], baseline_c: float | N
     Returns what happened, for the manifest: ``{"waited_s", "from_c", "to_c", "target_c", "reached"}``
     (``reached`` None when there is no temperature to wait for).
     """
-    start = time.monotonic()
     first = read_temp()
+    start = time.monotonic()                       # the wait, not the reading that decides it
     if first is None or baseline_c is None:
         return {"waited_s": 0.0, "from_c": first, "to_c": first, "target_c": None, "reached": None,
                 "note": "no CPU temperature on this device: no cool-down"}

@@ -21,6 +21,7 @@ class Discipline:
         self.margin_c = config.cooldown.margin_c
         self.limit_s = max_wait(config.cooldown, transport.kind)
         self.manifest = manifest
+        self._last: dict | None = None
         manifest.setdefault("invocations", [])
         manifest["cooldown"] = {"max_seconds": self.limit_s, "margin_c": self.margin_c}
 
@@ -28,13 +29,14 @@ class Discipline:
         """Cool down (not before the run's first invocation), then read; the invocation's record."""
         baseline = self.manifest.get("conditions_baseline")
         waited = None
+        self._last = None
         if baseline is not None and self.limit_s > 0:
             waited = wait_until_cool(self._temperature, baseline.get("cpu_temp_c"), self.margin_c, self.limit_s)
-            if waited["waited_s"] >= 1:
+            if waited["target_c"] is not None and waited["from_c"] > waited["target_c"]:
                 state = "cooled" if waited["reached"] else "still hot"
                 print(f"    cool-down: {waited['waited_s']:.0f} s, {waited['from_c']} -> {waited['to_c']} °C "
                       f"(target {waited['target_c']} °C, {state})", flush=True)
-        reading = self.transport.read_conditions()
+        reading = self._last or self.transport.read_conditions()   # the wait's last reading is "before"
         if baseline is None:
             self.manifest["conditions_baseline"] = baseline = reading
         record = {"index": len(self.manifest["invocations"]) + 1, "experiment": job.experiment.name,
@@ -51,7 +53,8 @@ class Discipline:
         self._summarise(job)
 
     def _temperature(self) -> float | None:
-        return self.transport.read_conditions().get("cpu_temp_c")
+        self._last = self.transport.read_conditions()
+        return self._last.get("cpu_temp_c")
 
     def _summarise(self, job: Job) -> None:
         """The result's ``conditions``: over all its invocations (rounds) so far."""
