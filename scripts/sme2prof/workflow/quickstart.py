@@ -22,7 +22,6 @@ from typing import Callable
 
 from sme2prof.errors import UserError
 from sme2prof.host_info import host_platform
-from sme2prof.paths import display_path
 from sme2prof.runners.registry import PYBIND, WHEEL
 from sme2prof.workflow.profile import ProfileRequest, profile_model
 
@@ -73,8 +72,6 @@ def quickstart(outcome: dict, dry_run: bool = False) -> int:
         rows.append(("total", round(time.perf_counter() - started, 1)))
         outcome["stage_seconds"] = dict(rows)
         print("\nquickstart stages: " + ", ".join(f"{name} {value:.1f} s" for name, value in rows))
-        if outcome.get("report"):
-            print(f"report: {display_path(outcome['report'])}")
     return code
 
 
