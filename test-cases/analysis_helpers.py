@@ -48,12 +48,12 @@ def toy_cnn_run() -> Path:
                         compare_pairs=[["first", "second"]])
 
 
-@lru_cache(maxsize=None)
 # vit_tiny in its textbook form (nn.LayerNorm, 4-D attention): portable kernels and
 # 32 XNNPACK partitions, what the analysis must handle; the default form is all XNNPACK.
 TEXTBOOK_VIT = {"delegable_ops": False}
 
 
+@lru_cache(maxsize=None)
 def transformer_run() -> Path:
     """vit_tiny (the transformer-style model: attention, layer norm, GELU), textbook form."""
     return run_pipeline("vit_tiny", [experiment("vit", runs=5, warmup=1)], "vit", **TEXTBOOK_VIT)
