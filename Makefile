@@ -8,7 +8,6 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 VISION_PY := .venv-vision/bin/python
 OUT ?= out
-QUICKSTART_CONFIG ?= configs/examples/linux_quickstart.json
 
 .PHONY: help setup quickstart smoke test site serve bundle archive pr emulate clean
 
@@ -18,9 +17,8 @@ help: ## list the targets
 setup: ## create .venv with pinned dependencies (re-runs in seconds)
 	@bash scripts/setup_repo.sh
 
-quickstart: setup ## set up, export a model, profile it on this host, analyse, print the report path
-	@$(PY) scripts/export_model.py --model toy_cnn --dtype fp32
-	@$(PY) scripts/mac_pipeline.py --config $(QUICKSTART_CONFIG)
+quickstart: setup ## set up, export mobilenet_v3_small, profile it with the fastest runner here, analyse, time each stage
+	@$(PY) scripts/quickstart.py
 
 # The smoke test's stdout is one JSON object (stages ready / not ready); the set-up's lines
 # go to stderr. A failed set-up still ends in a JSON object: there is no venv to run in.

@@ -20,10 +20,11 @@ WORK = Path(tempfile.mkdtemp(prefix="sme2prof-analysis-tests-"))
 
 
 def run_pipeline(model: str, experiments: list[dict], label: str,
-                 compare_pairs: list[list[str]] | None = None) -> Path:
+                 compare_pairs: list[list[str]] | None = None, **model_args) -> Path:
     """Run the real host pipeline (no analysis) and return the new run directory."""
     root = WORK / "runs" / label
-    config = {"model": str(exported(model)), "output_root": str(root), "experiments": experiments}
+    config = {"model": str(exported(model, **model_args)), "output_root": str(root),
+              "experiments": experiments}
     if compare_pairs:
         config["analysis"] = {"compare_pairs": compare_pairs}
     cfg = WORK / f"{label}.json"
@@ -47,10 +48,15 @@ def toy_cnn_run() -> Path:
                         compare_pairs=[["first", "second"]])
 
 
+# vit_tiny in its textbook form (nn.LayerNorm, 4-D attention): portable kernels and
+# 32 XNNPACK partitions, what the analysis must handle; the default form is all XNNPACK.
+TEXTBOOK_VIT = {"delegable_ops": False}
+
+
 @lru_cache(maxsize=None)
 def transformer_run() -> Path:
-    """vit_tiny (the transformer-style model: attention, layer norm, GELU)."""
-    return run_pipeline("vit_tiny", [experiment("vit", runs=5, warmup=1)], "vit")
+    """vit_tiny (the transformer-style model: attention, layer norm, GELU), textbook form."""
+    return run_pipeline("vit_tiny", [experiment("vit", runs=5, warmup=1)], "vit", **TEXTBOOK_VIT)
 
 
 def copy_run(run_dir: Path, dest: Path) -> Path:

@@ -10,7 +10,7 @@ import pytest
 
 from kit_helpers import run_script
 from kit_helpers import exported
-from analysis_helpers import copy_run, toy_cnn_run
+from analysis_helpers import TEXTBOOK_VIT, copy_run, toy_cnn_run
 
 
 def _edit_manifest(run: Path, change) -> None:
@@ -99,7 +99,7 @@ def _etrecord_unverified(manifest: dict, etrecord: Path) -> None:
 
 def test_etrecord_from_a_different_model(run_copy, capfd):
     """No hash to compare with: the Inspector itself finds that the ETRecord does not fit."""
-    other = exported("vit_tiny").with_suffix(".etrecord")
+    other = exported("vit_tiny", **TEXTBOOK_VIT).with_suffix(".etrecord")
     _edit_manifest(run_copy, lambda m: _etrecord_unverified(m, other))
     proc = _analyse(run_copy, capfd=capfd)
     assert proc.returncode == 0, proc.stderr
@@ -114,7 +114,7 @@ def test_etrecord_that_is_not_the_runs_own_is_refused(run_copy, capfd):
     what the run recorded, so it is not used, and the report says why (exit 1: partial)."""
     etrecord = run_copy / json.loads((run_copy / "manifest.json").read_text())["model"]["etrecord"]
     etrecord.unlink()                    # never write through a hard link to the session export
-    etrecord.write_bytes(exported("vit_tiny").with_suffix(".etrecord").read_bytes())
+    etrecord.write_bytes(exported("vit_tiny", **TEXTBOOK_VIT).with_suffix(".etrecord").read_bytes())
     proc = _analyse(run_copy, capfd=capfd)
     assert proc.returncode == 1, proc.stderr
     summary = _summary(run_copy)
@@ -259,7 +259,7 @@ def test_named_etrecord_that_is_a_text_file_is_refused(tmp_path, capfd):
 
 def test_named_etrecord_of_another_model_is_refused(run_copy, tmp_path, capfd):
     """Found next to the .pte it stays a note (test above); named with --etrecord it is an error."""
-    other = exported("vit_tiny").with_suffix(".etrecord")
+    other = exported("vit_tiny", **TEXTBOOK_VIT).with_suffix(".etrecord")
     proc = _analyse(run_copy / "first" / "t1" / "etdump.etdp", "--etrecord", str(other),
                     "--out", str(tmp_path / "out"), capfd=capfd)
     _refused(proc, f"--etrecord {other} does not belong to this ETDump")

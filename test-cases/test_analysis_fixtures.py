@@ -127,3 +127,34 @@ def test_cli_on_fixture_etdump_with_explicit_kernel_trace(real_runs_dir, tmp_pat
     summary = json.loads(proc.stdout)
     assert summary["results"][0]["sme"]["kernel_isa_classes"] == ["NEON", "__neonsme", "scalar"]
     assert "Traceback" not in proc.stderr
+
+
+def test_partition_count_and_delegate_overhead_are_findings(fixture_analysis):
+    """The x86 transformer block runs 4 XNNPACK partitions (layer norm and expand between
+    them): a finding says so with the delegate overhead; one partition with a large
+    overhead share is stated too, without the advice to rewrite the model."""
+    findings = fixture_analysis.summary["findings"]
+    split = [f for f in findings if f.startswith("x86-64/transformer-block-fp32: 4 XNNPACK partitions;")]
+    assert len(split) == 1 and "delegate overhead" in split[0] and "models/readme.md" in split[0]
+    single = [f for f in findings if f.startswith("x86-64/cnn-linear-fp32: 1 XNNPACK partition;")]
+    assert len(single) == 1 and "of Method::execute)" in single[0] and "readme" not in single[0]
+
+
+def test_top_operator_rows_below_the_timer_resolution_are_marked(fixture_analysis):
+    report = fixture_analysis.report_path.read_text()
+    table_rows = [line for line in report.splitlines()
+                  if line.startswith("| ") and line.count("|") == 8 and "ms/iter" not in line]
+    for row in fixture_analysis.summary["results"][0]["operators"][:10]:
+        if row["delegated"] and row["median_ms"] < 0.001:
+            line = next(r for r in table_rows if r.startswith(f"| {row['name']} |"))
+            assert "†" in line, line
+    assert "† median per call below the 1 µs resolution" in report
+
+
+def test_log_chart_bars_end_at_their_value_and_never_vanish():
+    from sme2prof.analysis import charts
+
+    values = [0.0, 0.0002, 0.004, 3.5]
+    ends = [charts.LOG_LEFT_MS + w for w in charts._log_widths(values)]
+    assert all(w > 0 for w in charts._log_widths(values)), "every bar has a visible length"
+    assert ends[2:] == pytest.approx([0.004, 3.5]) and ends[0] == ends[1] == charts.LOG_FLOOR_MS

@@ -135,6 +135,47 @@ def test_template_copy_exports_from_a_user_folder(user_models, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "my_mlp_fp32.etrecord", "my_mlp_fp32.export.json", "my_mlp_fp32.pte"]
 
+    assert "warning:" not in result.stdout, "one partition: nothing to warn about"
+
+
+SPLIT_MODEL = textwrap.dedent('''
+    """Two linear layers with a cumsum between them: XNNPACK takes the linears, not the cumsum."""
+    import torch
+
+
+    class Split(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.first, self.second = torch.nn.Linear(4, 4), torch.nn.Linear(4, 4)
+
+        def forward(self, x):
+            return self.second(torch.cumsum(self.first(x), dim=1))
+
+
+    def build_model():
+        torch.manual_seed(0)
+        return Split().eval()
+
+
+    def example_inputs():
+        return (torch.ones(2, 4),)
+''')
+
+
+def test_a_fragmented_export_warns_and_names_what_splits_it(tmp_path):
+    import json
+    (tmp_path / "models" / "split_net").mkdir(parents=True)
+    (tmp_path / "models" / "split_net" / "__init__.py").write_text(SPLIT_MODEL)
+    result = run_script("export_model.py", "--models-dir", str(tmp_path / "models"), "--model",
+                        "split_net", "--out", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    assert ("  warning: the program is split into 2 XNNPACK partitions by aten.cumsum.default x1"
+            in result.stdout)
+    record = json.loads((tmp_path / "out" / "split_net_fp32.export.json").read_text())
+    assert record["xnnpack_partitions"] == 2
+    assert record["partition_split_ops"] == {"aten.cumsum.default": 1}
+    assert record["warnings"] and "models/readme.md" in record["warnings"][0]
+
 
 def test_unknown_model_names_the_closest_ones():
     result = run_script("export_model.py", "--model", "mobilenet_v3", "--dtype", "fp32")

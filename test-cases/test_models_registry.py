@@ -35,13 +35,36 @@ def test_mobilenet_matches_torchvision_parameter_count_and_shapes():
     assert model(*spec.example_inputs()).shape == (1, 1000)
 
 
+def test_mobilenet_gate_is_hardsigmoid_written_for_xnnpack():
+    """relu6(x + 3) / 6 from buffers (models/readme.md): same values as nn.Hardsigmoid."""
+    import torch
+
+    spec = get_model("mobilenet_v3_small")
+    gates = [m for m in spec.build_model().modules() if type(m).__name__ == "DelegableHardsigmoid"]
+    assert len(gates) == 9, "one per squeeze-excitation block"
+    x = torch.linspace(-5, 5, 101)
+    assert torch.allclose(gates[0](x), torch.nn.functional.hardsigmoid(x), atol=1e-6)
+    original = spec.build_model(hardsigmoid="aten")
+    assert sum(isinstance(m, torch.nn.Hardsigmoid) for m in original.modules()) == 9
+
+
 def test_vit_tiny_has_attention_layer_norm_and_gelu():
     import torch
 
     spec = get_model("vit_tiny")
     model = spec.build_model(depth=2)
     kinds = {type(m).__name__ for m in model.modules()}
-    assert {"LayerNorm", "GELU", "Attention", "Linear"} <= kinds
+    # The default form computes layer norm and GELU with operators XNNPACK takes
+    # (models/vit_tiny/delegable.py); delegable_ops=false keeps the torch modules.
+    assert {"DelegableLayerNorm", "DelegableGelu", "Attention", "Linear"} <= kinds
+    assert all(isinstance(m, torch.nn.LayerNorm) for m in model.modules()
+               if type(m).__name__ == "DelegableLayerNorm"), "LayerNorm's parameter names are kept"
+    textbook = {type(m).__name__ for m in spec.build_model(depth=2, delegable_ops=False).modules()}
+    assert {"LayerNorm", "GELU", "Attention", "Linear"} <= textbook
+    x = torch.randn(1, 5, 192)
+    norm = next(m for m in model.modules() if type(m).__name__ == "DelegableLayerNorm")
+    assert torch.allclose(norm(x), torch.nn.functional.layer_norm(x, (192,), norm.weight, norm.bias, 1e-6),
+                          atol=1e-5)
     assert len(model.blocks) == 2
     inputs = spec.example_inputs(image_size=64)
     assert inputs[0].shape == (1, 3, 64, 64)

@@ -195,3 +195,18 @@ def test_runner_that_prints_nothing_says_so(tmp_path: Path) -> None:
     assert "silent                   t1   failed      runner exited with code 1 (the runner printed nothing)" in out
     manifest = json.loads((only_run_dir(tmp_path / "runs") / "manifest.json").read_text())
     assert manifest["experiments"][0]["results"][0]["error"] == "runner exited with code 1 (the runner printed nothing)"
+
+
+def test_pybind_worker_starts_without_the_export_stack(tmp_path: Path, model: Path) -> None:
+    """Each pybind experiment starts a worker: it loads the runtime with torch only, not
+    executorch.exir (torch._dynamo and the exporter: ~6 s of CPU per start on 2 cores),
+    and still writes an ETDump with every execution."""
+    code = ("import sys; from sme2prof.runners import pybind_worker as w; "
+            f"rc = w.main(['--model_path', {str(model)!r}, '--etdump_path', {str(tmp_path / 'e.etdp')!r}, "
+            "'--num_executions', '3', '--cpu_threads', '1']); "
+            "print('EXIR_LOADED' if 'executorch.exir' in sys.modules else 'EXIR_NOT_LOADED'); sys.exit(rc)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          cwd=str(SCRIPTS_DIR))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "EXIR_NOT_LOADED" in proc.stdout
+    assert proc.stdout.count("Iteration ") == 3 and (tmp_path / "e.etdp").stat().st_size > 0

@@ -63,3 +63,32 @@ def test_make_smoke_ends_in_json_even_when_the_set_up_fails() -> None:
     recipe = makefile[makefile.index("\nsmoke:"):].split("\n\n")[0]
     assert "setup_repo.sh >&2 || { echo '$(SMOKE_SETUP_FAILED)'; exit 1; }" in recipe
     assert "scripts/run_quick_test.py --json" in recipe
+
+
+def test_quickstart_profiles_a_real_model_with_the_fastest_runner_and_times_each_stage(tmp_path: Path) -> None:
+    """make quickstart's script: mobilenet_v3_small fp32, the wheel runner (a compiler is
+    here), a validated report whose sub-microsecond operator rows are marked, stage times."""
+    import re
+    proc = run_script("quickstart.py", env={"SME2PROF_OUT_DIR": str(tmp_path / "out")}, timeout=900)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = proc.stdout
+    assert "quickstart: mobilenet_v3_small fp32" in out
+    assert "experiments wheel" in out, "the wheel runner builds on this host and is used"
+    stages = re.search(r"^quickstart stages: (.+)$", out, re.MULTILINE)[1]
+    assert [s.split(" ")[0] for s in stages.split(", ")] == [
+        "runner", "export", "run", "analysis", "validate", "total"]
+    report = Path(re.findall(r"^report: (\S+)$", out, re.MULTILINE)[-1])
+    report = report if report.is_absolute() else Path(__file__).resolve().parent.parent / report
+    text = report.read_text()
+    assert text.startswith("# Profiling report: mobilenet_v3_small")
+    assert "Convolution (NHWC, F32) DWConv" in text
+    for line in text.split("## Top operators")[1].split("## ")[0].splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 7 and cells[5] in ("0.000", "0.0005"):
+            raise AssertionError(f"a row below the timer resolution is not marked: {line}")
+
+
+def test_make_quickstart_runs_the_quickstart_script() -> None:
+    makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text()
+    recipe = makefile[makefile.index("\nquickstart:"):].split("\n\n")[0]
+    assert "scripts/quickstart.py" in recipe and "toy_cnn" not in recipe

@@ -150,6 +150,26 @@ def test_every_page_renders_to_a_png_for_review(tmp_path: Path):
         assert png.is_file() and png.stat().st_size > 10_000, name
 
 
+def test_a_page_taller_than_the_first_window_is_shot_to_its_end(tmp_path: Path):
+    """Page 3 once ran past the 9,000 px window and its end was never reviewed."""
+    chromium = screenshots.ensure_chromium()
+    if chromium is None:
+        pytest.skip("Chromium is not installed and cannot be installed here (needs root and apt)")
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "tall.html").write_text(
+        '<html><body style="margin:0;background:#fff"><div style="height:12000px;background:'
+        'repeating-linear-gradient(#fff 0 50px, #ccc 50px 100px)"></div>'
+        '<div style="height:200px;background:#f00"></div></body></html>')
+    server = screenshots._serve(tmp_path / "site")
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/tall.html"
+        image = screenshots.shoot_whole_page(chromium, url, tmp_path / "raw.png")
+    finally:
+        server.shutdown()
+    assert image.height >= 12_200, image.height
+    assert image.getpixel((640, 12_100))[:3] == (255, 0, 0), "the end of the page is in the picture"
+
+
 def test_markup_newer_than_the_ci_hugo_is_reported(tmp_path: Path):
     (tmp_path / "01-a.md").write_text("---\ntitle: a\n---\n> [!NOTE]\n> Newer than 0.130.\n"
                                       "> A plain quote.\n")

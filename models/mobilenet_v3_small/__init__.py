@@ -13,7 +13,7 @@ from functools import partial
 import torch
 from torch import nn
 
-from .layers import InvertedResidual, Conv2dNormActivation, BlockConfig
+from .layers import InvertedResidual, Conv2dNormActivation, BlockConfig, replace_hardsigmoid
 
 DESCRIPTION = ("MobileNetV3-Small, 1x3x224x224, plain PyTorch "
                "(depthwise/pointwise convs, hardswish, squeeze-excitation; CONV-heavy)")
@@ -72,14 +72,29 @@ class MobileNetV3Small(nn.Module):
         return self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))
 
 
-def build_model(checkpoint: str | None = None, num_classes: int = 1000) -> nn.Module:
-    """The network in eval mode; ``checkpoint`` is a local torchvision-style state dict."""
+HARDSIGMOID_FORMS = ("delegable", "aten")
+
+
+def build_model(checkpoint: str | None = None, num_classes: int = 1000,
+                hardsigmoid: str = "delegable") -> nn.Module:
+    """The network in eval mode; ``checkpoint`` is a local torchvision-style state dict.
+
+    ``hardsigmoid``: ``delegable`` (default) computes the squeeze-excitation gate as
+    relu6(x + 3) / 6 from delegated ops; ``aten`` keeps ``nn.Hardsigmoid``, whose
+    decomposition leaves dtype casts outside XNNPACK (19 partitions in fp16). The choice
+    is here so the difference can be measured: see models/readme.md.
+    """
+    if hardsigmoid not in HARDSIGMOID_FORMS:
+        raise ValueError(f"hardsigmoid must be one of {', '.join(HARDSIGMOID_FORMS)}, "
+                         f"not {hardsigmoid!r}")
     torch.manual_seed(0)
     model = MobileNetV3Small(num_classes=num_classes)
     if checkpoint:
         model.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=True))
     else:
         _estimate_batch_norm_statistics(model)
+    if hardsigmoid == "delegable":
+        replace_hardsigmoid(model)     # after the BN statistics: same values, only the ops change
     return model.eval()
 
 

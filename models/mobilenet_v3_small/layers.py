@@ -41,6 +41,49 @@ class Conv2dNormActivation(nn.Sequential):
         super().__init__(*layers)
 
 
+class DelegableHardsigmoid(nn.Module):
+    """hardsigmoid(x) = relu6(x + 3) / 6, written so XNNPACK takes all of it, fp16 included.
+
+    Why: ``nn.Hardsigmoid`` has no XNNPACK lowering in ExecuTorch 1.5.1, so the edge
+    program uses torch's decomposition, ``clamp(clamp(x + 3, min=0), max=6) / 6``. Two
+    things in it stay outside the delegate as ``dim_order_ops._to_dim_order_copy``:
+
+    * the literals 3 and 6 become 0-dim constant tensors, each with a copy that converts
+      them to the activation's dtype (XNNPACK takes copies that change the dim order,
+      never the dtype): 2 per squeeze-excitation block, 18 in the network, fp32 included;
+    * the decomposition computes in fp32 for fp16 inputs (``pw_cast_for_opmath``), so an
+      fp16 export also casts fp16 -> fp32 before and fp32 -> fp16 after: 18 more copies,
+      and each pair cuts the delegate, 9 blocks giving 19 XNNPACK partitions.
+
+    Here the constants are buffers (``model.half()`` casts them once, and they go into the
+    delegate as constants) and the arithmetic is add, hardtanh (relu6) and multiply, which
+    XNNPACK runs in the input's dtype. fp32 results equal ``F.hardsigmoid`` to rounding;
+    fp16 results differ by at most one fp16 step, because the reference rounds once from
+    fp32 while this rounds after each operation. No parameters, so torchvision checkpoints
+    still load.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("three", torch.tensor(3.0), persistent=False)
+        self.register_buffer("one_sixth", torch.tensor(1.0 / 6.0), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return nn.functional.relu6(x + self.three) * self.one_sixth
+
+
+def replace_hardsigmoid(module: nn.Module) -> int:
+    """Swap every ``nn.Hardsigmoid`` below ``module`` for DelegableHardsigmoid; returns how many."""
+    replaced = 0
+    for name, child in list(module.named_children()):
+        if isinstance(child, nn.Hardsigmoid):
+            setattr(module, name, DelegableHardsigmoid())
+            replaced += 1
+        else:
+            replaced += replace_hardsigmoid(child)
+    return replaced
+
+
 class SqueezeExcitation(nn.Module):
     """Channel attention: global pool -> 1x1 conv -> ReLU -> 1x1 conv -> hardsigmoid -> scale."""
 
@@ -50,7 +93,7 @@ class SqueezeExcitation(nn.Module):
         self.fc1 = nn.Conv2d(channels, squeeze_channels, 1)
         self.fc2 = nn.Conv2d(squeeze_channels, channels, 1)
         self.activation = nn.ReLU()
-        self.scale_activation = nn.Hardsigmoid()
+        self.scale_activation = nn.Hardsigmoid()     # build_model() swaps it (see below)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         scale = self.fc2(self.activation(self.fc1(self.avgpool(x))))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-DESCRIPTION = "tiny CNN + linear head on 1x3x32x32 (exports in seconds; smoke tests, quickstart)"
+DESCRIPTION = "tiny CNN + linear head on 1x3x32x32 (exports in seconds; smoke tests)"
 DTYPES = ("fp32", "fp16", "int8")
 INPUT_SHAPE = (1, 3, 32, 32)
 

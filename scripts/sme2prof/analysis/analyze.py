@@ -21,7 +21,7 @@ from sme2prof.paths import OUT_DIR, display_path
 from sme2prof.analysis import charts
 from sme2prof.analysis.compare import compare as compare_results, resolve_pairs
 from sme2prof.analysis.etdump_reader import NamedFileUnusable, etdump_problem, read_etdump
-from sme2prof.analysis.findings import comparison_findings, result_findings
+from sme2prof.analysis.findings import comparison_findings, partition_findings, result_findings
 from sme2prof.analysis.kernel_trace import parse_file
 from sme2prof.analysis.records import to_json
 from sme2prof.analysis.report import render_report
@@ -260,6 +260,8 @@ def _analyse_and_write(inputs: Inputs, resolved: list[tuple[str, str]], out: Pat
         r.run_id: (r.model.get("export") or {}).get("model") for r in runs}
     results = [a.summary(model_names.get(a.source.run_id)) for a in analyses]
     findings = [f for r in results for f in result_findings(r)]
+    exports = {r.run_id: r.model.get("export") for r in runs}
+    findings += [f for r in results for f in partition_findings(r, exports.get(r.run_id))]
     findings += [f for c in comparisons for f in comparison_findings(c)]
 
     chart_files = []

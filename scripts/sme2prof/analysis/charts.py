@@ -3,6 +3,12 @@
 Sized for the learning-path pages: at most 1280 px wide (12.8 in at 100 dpi), well under
 200 KB (flat colours, no transparency), long operator names shortened. Emulated results
 carry "(emulated)" in their label so a chart cannot be mistaken for a performance result.
+
+The operator and comparison charts use a logarithmic time axis: operator times span
+three to four orders of magnitude (a convolution in milliseconds, a reshape in
+microseconds), and on a linear axis everything but the largest category has no
+visible bar. Times below XNNPACK's 1 us timer resolution (often 0) are drawn at
+``LOG_FLOOR_MS`` so every bar shows; the value is written next to each bar.
 """
 from __future__ import annotations
 
@@ -40,6 +46,27 @@ def _save(fig, path: Path) -> Path:
     fig.savefig(buf, format="png", dpi=DPI)
     plt.close(fig)
     return write_bytes_atomic(path, buf.getvalue())
+
+
+LOG_FLOOR_MS = 0.0005      # half the 1 us timer resolution: where a 0 or sub-us time is drawn
+LOG_LEFT_MS = LOG_FLOOR_MS * 0.6   # where the axis (and every bar) starts
+
+
+def _log_widths(values: list[float]) -> list[float]:
+    """Bar widths from LOG_LEFT_MS so each bar ends at its value (or at the floor)."""
+    return [max(v, LOG_FLOOR_MS) - LOG_LEFT_MS for v in values]
+
+
+def _log_time_axis(ax, values: list[float]) -> list[float]:
+    """Switch ``ax`` to a log time axis; returns ``values`` raised to the floor for drawing."""
+    ax.set_xscale("log")
+    top = max([v for v in values if v > 0], default=1.0)
+    ax.set_xlim(LOG_LEFT_MS, top * 4)
+    return [max(v, LOG_FLOOR_MS) for v in values]
+
+
+def _value_text(ms: float) -> str:
+    return "<1 µs" if ms < 0.001 else f"{ms:.3f} ms" if ms < 10 else f"{ms:.1f} ms"
 
 
 def _height(rows: int) -> float:
@@ -123,12 +150,20 @@ def top_operators_chart(results: list[ResultSummary], path: Path, top: int = 12)
     bar_h = 0.8 / len(rows)
     ys = list(range(len(names)))[::-1]
     colours = ["#4c72b0", "#dd8452", "#55a868", "#c44e52"]
+    every = [op.per_iteration_ms for r in rows for op in r.operators if op.name in names]
+    _log_time_axis(ax, every)
     for i, r in enumerate(rows):
         ms = {op.name: op.per_iteration_ms for op in r.operators}
-        ax.barh([y + 0.4 - bar_h * (i + 0.5) for y in ys], [ms.get(n, 0.0) for n in names],
-                height=bar_h, color=colours[i], label=_label(r))
+        values = [ms.get(n, 0.0) for n in names]
+        bar_ys = [y + 0.4 - bar_h * (i + 0.5) for y in ys]
+        ax.barh(bar_ys, _log_widths(values), height=bar_h, color=colours[i],
+                label=_label(r), left=LOG_LEFT_MS)
+        if len(rows) <= 2:
+            for y, v in zip(bar_ys, values):
+                ax.text(max(v, LOG_FLOOR_MS) * 1.1, y, _value_text(v), va="center", fontsize=8)
     ax.set_yticks(ys, [shorten(n) for n in names], fontsize=10)
-    ax.set_xlabel("time per inference (ms, mean of timed iterations)", fontsize=11)
+    ax.set_xlabel("time per inference (ms, mean of timed iterations; log scale, "
+                  "<1 µs drawn at 0.0005 ms)", fontsize=11)
     ax.set_title(f"Top {len(names)} operators by time", fontsize=13)
     ax.legend(fontsize=10, loc="lower right")
     ax.grid(axis="x", alpha=0.3)
@@ -143,17 +178,17 @@ def comparison_chart(cmp: Comparison, path: Path) -> Path | None:
         return None
     fig, ax = plt.subplots(figsize=(WIDTH_IN, _height(len(cats) * 1.3)))
     ys = list(range(len(cats)))[::-1]
-    ax.barh([y + 0.2 for y in ys], [c.b_ms for c in cats], height=0.4, color="#bbbbbb",
-            label=f"{shorten(cmp.b, 40)} (baseline)")
-    ax.barh([y - 0.2 for y in ys], [c.a_ms for c in cats], height=0.4,
-            color=[categories.by_name(c.category).colour for c in cats], label=shorten(cmp.a, 40))
+    _log_time_axis(ax, [v for c in cats for v in (c.a_ms, c.b_ms)])
+    ax.barh([y + 0.2 for y in ys], _log_widths([c.b_ms for c in cats]), height=0.4,
+            color="#bbbbbb", label=f"{shorten(cmp.b, 40)} (baseline)", left=LOG_LEFT_MS)
+    ax.barh([y - 0.2 for y in ys], _log_widths([c.a_ms for c in cats]), height=0.4,
+            color=[categories.by_name(c.category).colour for c in cats], label=shorten(cmp.a, 40),
+            left=LOG_LEFT_MS)
     for y, c in zip(ys, cats):
         sp = f"{c.speedup:.2f}×" if c.speedup else "—"
-        ax.text(max(c.a_ms, c.b_ms), y, f"  {sp}", va="center", fontsize=11)
+        ax.text(max(c.a_ms, c.b_ms, LOG_FLOOR_MS) * 1.1, y, f"{sp}", va="center", fontsize=11)
     ax.set_yticks(ys, [c.category for c in cats], fontsize=11)
-    xmax = max(max(c.a_ms, c.b_ms) for c in cats)
-    ax.set_xlim(0, xmax * 1.25)
-    ax.set_xlabel("time per inference (ms)", fontsize=11)
+    ax.set_xlabel("time per inference (ms, log scale; <1 µs drawn at 0.0005 ms)", fontsize=11)
     em = " — emulated, not a performance result" if cmp.emulated else ""
     sp = f"{cmp.speedup:.2f}×" if cmp.speedup else "n/a"
     ax.set_title(f"{shorten(cmp.a, 40)} vs {shorten(cmp.b, 40)}: end-to-end {sp}{em}", fontsize=13)

@@ -75,3 +75,35 @@ def comparison_findings(cmp: Comparison) -> list[str]:
         out.append(f"{pair}: path change {change.operator}: "
                    f"{', '.join(change.baseline) or '(absent)'} → {', '.join(change.now) or '(absent)'}.")
     return out
+
+
+PARTITION_OVERHEAD_SHARE = 0.05     # delegate overhead worth a sentence even with one partition
+
+
+def partition_findings(res: ResultSummary, export: dict | None) -> list[str]:
+    """How many XNNPACK partitions the program has and what entering them costs, when it matters.
+
+    Why a finding of its own: a program cut into several partitions (an fp16 cast or an
+    unsupported operator between two delegates) pays a delegate call and a tensor copy per
+    boundary at every inference, which no operator row shows. The count comes from the
+    export record (with the operators that split it), else from the delegate calls in
+    the ETDump. Said when there is more than one partition or when the delegate overhead is
+    at least 5 % of Method::execute.
+    """
+    acc = res.time_accounting
+    if not acc or not acc.execute_ms:
+        return []
+    export = export or {}
+    partitions = export.get("xnnpack_partitions") or acc.delegate_calls_per_iteration
+    share = acc.delegate_overhead_ms / acc.execute_ms
+    if partitions <= 1 and share < PARTITION_OVERHEAD_SHARE:
+        return []
+    prefix = f"{res.name} ({res.label})" if res.label else res.name
+    split = export.get("partition_split_ops") or {}
+    cause = (f", split by {', '.join(f'{op} x{n}' for op, n in split.items())}"
+             if partitions > 1 and split else "")
+    advice = ("; each boundary costs a delegate call and a tensor copy: see models/readme.md "
+              "for rewriting the operators that split it" if partitions > 1 else "")
+    return [f"{prefix}: {partitions} XNNPACK partition{'s' if partitions != 1 else ''}{cause}; "
+            f"delegate overhead {acc.delegate_overhead_ms:.3f} ms per inference "
+            f"({_pct(share)} of Method::execute){advice}."]

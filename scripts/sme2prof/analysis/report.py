@@ -115,12 +115,26 @@ def _categories(results: list[ResultSummary]) -> list[str]:
     return ["## Operator time by category", ""] + _table(["category", *[r.name for r in with_cats]], rows)
 
 
+# XNNPACK reports operator times in whole microseconds: a median per call below this is
+# mostly 0 us samples, a count of timer ticks rather than a measurement.
+TIMER_RESOLUTION_MS = 0.001
+BELOW_RESOLUTION_MARK = " †"
+BELOW_RESOLUTION_NOTE = ("† median per call below the 1 µs resolution of XNNPACK's operator timer: "
+                         "most samples read 0 µs, so this row's times and share are a lower bound, "
+                         "not a measurement.")
+
+
 def _operators(res: ResultSummary) -> list[str]:
+    shown = res.operators[:TOP_OPERATORS]
+    below = [op.delegated and op.median_ms < TIMER_RESOLUTION_MS for op in shown]
     rows = [[op.name + ("" if op.delegated else " *(non-delegated)*"), op.category,
              op.subcategory, op.calls_per_iteration, _ms(op.per_iteration_ms),
-             _ms(op.median_ms), _pct(op.share)] for op in res.operators[:TOP_OPERATORS]]
+             _ms(op.median_ms) + (BELOW_RESOLUTION_MARK if low else ""), _pct(op.share)]
+            for op, low in zip(shown, below)]
     more = len(res.operators) - TOP_OPERATORS
     tail = [f"({more} more in operators.csv)", ""] if more > 0 else []
+    if any(below):
+        tail = [BELOW_RESOLUTION_NOTE, "", *tail]
     return [f"### {res.name}", ""] + _table(
         ["operator", "category", "sub-category", "calls/iter", "ms/iter", "median ms/call", "share"],
         rows) + tail

@@ -132,6 +132,8 @@ def print_summary(result: "ExportResult") -> None:
     if record["xnnpack_partitions"] == 0:
         print("  warning: nothing was delegated to XNNPACK; profiles will show only "
               "portable-kernel operators")
+    for warning in record.get("warnings", []):
+        print(f"  warning: {warning}")
 
 
 def quiet_library_noise() -> None:

@@ -15,6 +15,9 @@ export.json (schema 1): schema, model, dtype, quantization (null | {mode, granul
 weights, activations}), input_shapes, input_dtypes, model_args, delegated_ops and
 non_delegated_ops ({operator: count}), delegation_coverage (fraction of compute
 operators inside XNNPACK delegates), xnnpack_partitions, other_backend_partitions,
+partition_split_ops ({operator: count} of the outside operators that sit between two
+XNNPACK partitions; empty with one partition), warnings (sentences for the user, e.g.
+the fragmentation warning; empty when there is nothing to say),
 file_sizes {pte, etrecord} in bytes, sha256 {pte, etrecord} (what a run checks its
 copies against), pte and etrecord (file names relative to the JSON's folder),
 torch_version, executorch_version, executorch_git_commit, export_seconds,
@@ -41,7 +44,7 @@ from typing import Any, Callable, Mapping
 import torch
 
 from sme2prof.export.artifacts import artifact_stem, default_out_dir, etrecord_path_for, export_json_path_for
-from sme2prof.export.delegation import DelegationSummary, summarize_delegation
+from sme2prof.export.delegation import DelegationSummary, fragmentation_warning, summarize_delegation
 from sme2prof.export.freshness import export_inputs
 from sme2prof.errors import UserError
 from sme2prof.fileio import ensure_writable_dir, sha256_file, write_json_atomic
@@ -340,6 +343,9 @@ def _export_record(spec: ModelSpec, dtype: str, int8_mode: str, inputs: tuple, m
         "delegation_coverage": delegation.coverage,
         "xnnpack_partitions": delegation.partitions,
         "other_backend_partitions": delegation.other_backend_partitions,
+        "partition_split_ops": delegation.split_ops,
+        "warnings": [w for w in (fragmentation_warning(delegation.partitions,
+                                                       delegation.split_ops),) if w],
         "file_sizes": {"pte": pte_path.stat().st_size, "etrecord": etrecord_path.stat().st_size},
         "sha256": {"pte": sha256_file(pte_path), "etrecord": sha256_file(etrecord_path)},
         "pte": pte_path.name,

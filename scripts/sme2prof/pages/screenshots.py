@@ -3,6 +3,11 @@
 Why: a page can pass every check and still trip a reader (a table that overflows, a
 giant image, a wall of small text). These pictures are for a human to look at; the
 tests only assert that each page rendered. Long pages are cut into screen-sized tiles.
+
+Whole pages: headless Chromium shoots the window, not the document, so a page taller
+than the window was cut off (at 9,000 px, before the end of page 3). Each page is shot
+at 9,000 px first and again in a window twice as tall while its content still reaches
+the window's bottom edge, up to ``MAX_TALL``.
 """
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from PIL import Image, ImageChops
 from sme2prof.errors import UserError
 
 WIDTH, TALL, TILE = 1280, 9000, 1600
+MAX_TALL = 36000           # 4 tries; a page taller than this is a page to split, not to shoot
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 
@@ -55,13 +61,41 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def _trim_bottom(path: Path) -> Image.Image:
-    """Cut the empty space below the page's content."""
+CUT_OFF_MARGIN = 200       # content this close to the window's bottom edge: maybe cut off
+
+
+def _trim_bottom(path: Path) -> tuple[Image.Image, bool]:
+    """Cut the empty space below the page's content; True when the content runs to within
+    CUT_OFF_MARGIN px of the window's bottom edge (the page probably goes on)."""
     with Image.open(path) as img:
         rgb = img.convert("RGB")
     background = Image.new("RGB", rgb.size, rgb.getpixel((rgb.width - 1, rgb.height - 1)))
     box = ImageChops.difference(rgb, background).getbbox()
-    return rgb.crop((0, 0, rgb.width, min(rgb.height, (box[3] if box else 200) + 40)))
+    bottom = (box[3] if box else 200) + 40
+    return (rgb.crop((0, 0, rgb.width, min(rgb.height, bottom))),
+            bottom >= rgb.height - CUT_OFF_MARGIN)
+
+
+def _shoot(chromium: str, url: str, raw: Path, height: int) -> None:
+    with tempfile.TemporaryDirectory() as profile:
+        subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu",
+                        "--disable-quic", "--no-first-run", "--hide-scrollbars",
+                        "--disable-background-networking", "--disable-component-update",
+                        "--disable-sync", f"--user-data-dir={profile}",
+                        f"--window-size={WIDTH},{height}", f"--screenshot={raw}", url],
+                       check=True, capture_output=True, timeout=180)
+
+
+def shoot_whole_page(chromium: str, url: str, raw: Path) -> Image.Image:
+    """The page from top to end of content, in windows of 9,000, 18,000, 36,000 px."""
+    height = TALL
+    while True:
+        _shoot(chromium, url, raw, height)
+        full, cut_off = _trim_bottom(raw)
+        raw.unlink()
+        if not cut_off or height >= MAX_TALL:
+            return full
+        height = min(height * 2, MAX_TALL)
 
 
 def render_pages(site_dir: Path, pages: list[str], out_dir: Path) -> list[Path]:
@@ -76,16 +110,8 @@ def render_pages(site_dir: Path, pages: list[str], out_dir: Path) -> list[Path]:
         for page in pages:
             name = page.strip("/").split("/")[-1] or "home"
             raw = out_dir / f"{name}.raw.png"
-            with tempfile.TemporaryDirectory() as profile:
-                subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu",
-                                "--disable-quic", "--no-first-run", "--hide-scrollbars",
-                                "--disable-background-networking", "--disable-component-update",
-                                "--disable-sync", f"--user-data-dir={profile}",
-                                f"--window-size={WIDTH},{TALL}", f"--screenshot={raw}",
-                                f"http://127.0.0.1:{server.server_port}/{page.lstrip('/')}"],
-                               check=True, capture_output=True, timeout=120)
-            full = _trim_bottom(raw)
-            raw.unlink()
+            full = shoot_whole_page(chromium, f"http://127.0.0.1:{server.server_port}/"
+                                              f"{page.lstrip('/')}", raw)
             full.save(out_dir / f"{name}.png")
             written.append(out_dir / f"{name}.png")
             for i, top in enumerate(range(0, full.height, TILE), 1):

@@ -58,10 +58,27 @@ def set_threads(runtime, threads: int) -> int:
     return int(runtime._threadpool_get_thread_count())
 
 
+def load_runtime():
+    """ExecuTorch's Python runtime, without the seconds ``portable_lib`` spends on imports.
+
+    Why: ``executorch.extension.pybindings.portable_lib`` imports ``executorch.exir`` (for
+    one warning class), which pulls in torch._dynamo and the export stack: about 6 s of
+    CPU on a 2-core x86_64 host before the first inference. The runtime itself is the
+    compiled ``_C`` extension that ``portable_lib`` re-exports name for name; it needs only
+    torch (its inputs are torch tensors), about a third of that time. Should a later wheel
+    move ``_C``, the documented module is used instead.
+    """
+    import torch  # noqa: F401  (the runtime takes torch tensors; load torch's libraries first)
+    try:
+        from executorch.extension.pybindings import _C as runtime
+    except ImportError:                           # pragma: no cover - another wheel layout
+        from executorch.extension.pybindings import portable_lib as runtime
+    return runtime, torch
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    import torch  # noqa: F401  (the pybind runtime takes torch tensors)
-    from executorch.extension.pybindings import portable_lib as runtime
+    runtime, torch = load_runtime()
 
     threads = set_threads(runtime, args.cpu_threads)
     print(f"pybind worker: threadpool has {threads} threads", flush=True)
