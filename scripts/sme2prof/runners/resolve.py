@@ -8,7 +8,8 @@ them before anything runs, with the fix.
 
 Resolution order for ``runner``: ``pybind``; ``wheel``; ``wheel-aarch64-emulated``;
 a built variant name ``<platform>-<sme2-on|sme2-off>[-xnntrace]`` (folder in
-``out/runners/``); otherwise a path to a binary.
+``out/runners/``); otherwise a path to a binary. A built variant or a path whose experiment
+sets ``"cpu"`` runs under ``qemu-aarch64 -cpu <cpu>`` (``emulation.emulate_binary_runner``).
 """
 from __future__ import annotations
 
@@ -45,9 +46,9 @@ def resolve_runner(experiment: Experiment, host: dict) -> ResolvedRunner:
     parts = split_variant_name(name)
     if parts:
         check_variant_platform(experiment, host)
-        return _built_variant(name, parts[0])
+        return _maybe_emulated(experiment, _built_variant(name, parts[0]))
     if "/" in name or os.sep in name or name.startswith("."):
-        return _runner_from_path(name)
+        return _maybe_emulated(experiment, _runner_from_path(name))
     raise UserError(f"experiment {experiment.name!r}: unknown runner {name!r}",
                     f"use {PYBIND}, {WHEEL}, {', '.join(EMULATED_RUNNERS)}, a built runner such as "
                     "linux-x86_64-sme2-off (folder in out/runners/), or a path to a binary")
@@ -78,6 +79,22 @@ def _wheel_runner(host: dict) -> ResolvedRunner:
                           binary=binary, logs_kernels=False)
 
 
+def _maybe_emulated(experiment: Experiment, runner: ResolvedRunner) -> ResolvedRunner:
+    """The runner as is, or under qemu-aarch64 when the experiment names an emulated ``cpu``."""
+    if experiment.cpu is None:
+        return runner
+    from sme2prof.runners.emulation import emulate_binary_runner  # probes qemu: only when asked for
+    return emulate_binary_runner(runner, experiment.cpu)
+
+
+def runs_emulated_here(experiment: Experiment, host: dict) -> bool:
+    """A built runner for a platform this host emulates, with an emulated ``cpu`` named."""
+    parts = split_variant_name(experiment.runner)
+    wanted = PLATFORMS[parts[0]] if parts else None
+    return (experiment.cpu is not None and wanted is not None and wanted.emulator is not None
+            and host.get("platform") == "linux-x86_64")
+
+
 def _emulated_runner(experiment: Experiment) -> ResolvedRunner:
     from sme2prof.runners.emulation import resolve_emulated_runner  # probes qemu: only when asked for
     return resolve_emulated_runner({"runner": experiment.runner, "cpu": experiment.cpu})
@@ -91,7 +108,7 @@ def check_variant_platform(experiment: Experiment, host: dict, config_path: str 
     """
     parts = split_variant_name(experiment.runner)
     here = host.get("platform")
-    if not parts or not here or parts[0] == here:
+    if not parts or not here or parts[0] == here or runs_emulated_here(experiment, host):
         return
     wanted = parts[0]
     problem = (f"experiment {experiment.name!r}: runner {experiment.runner!r} is for {wanted}, "
@@ -104,6 +121,9 @@ def check_variant_platform(experiment: Experiment, host: dict, config_path: str 
         machine = "a Mac with Apple silicon" if wanted.startswith("macos") else f"a {wanted} machine"
         fix = (f"run this config on {machine}, or use runner pybind, wheel or {', '.join(EMULATED_RUNNERS)} here "
                f"(or {_built_here(here)}, built with scripts/build_runners.sh)")
+        if PLATFORMS[wanted].emulator and here == "linux-x86_64":
+            fix = (f"add \"cpu\": \"max\" to experiment {experiment.name!r} to run it under "
+                   f"{PLATFORMS[wanted].emulator} (emulated: which kernels run, not how fast), or {fix}")
     raise UserError(problem, fix)
 
 
@@ -218,5 +238,11 @@ def guard_runner_mode(experiment: Experiment, runner: ResolvedRunner, cpu_featur
         raise UserError(f"experiment {name!r}: sme2 \"on\" but runner {runner.name!r} is built without SME2",
                         "use a -sme2-on runner, or set \"sme2\": \"off\"")
     if cpu_features is not None and not cpu_features.get("sme2"):
+        if runner.emulated:
+            target = runner.target or {}
+            raise UserError(f"experiment {name!r}: sme2 \"on\" but the emulated CPU ({target.get('emulator', 'qemu-aarch64')} "
+                            f"{target.get('qemu_version', '')} -cpu {target.get('cpu', '?')}) has no SME2",
+                            "install the emulator with SME2 (QEMU 11.1+): bash scripts/install_emulation_tools.sh; "
+                            "and use \"cpu\": \"max\" (or set \"sme2\": \"any\")")
         raise UserError(f"experiment {name!r}: sme2 \"on\" but {where} has no SME2, results would show no SME2",
                         "run on an SME2 machine (Apple M4, SME2 Android phone) or set \"sme2\": \"any\"")

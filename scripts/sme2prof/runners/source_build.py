@@ -251,6 +251,9 @@ def platform_cache(platform: str, env: BuildEnvironment) -> tuple[dict[str, str]
             cache.update({
                 "CMAKE_C_COMPILER_TARGET": AARCH64_CROSS_TRIPLE,
                 "CMAKE_CXX_COMPILER_TARGET": AARCH64_CROSS_TRIPLE,
+                # XNNPACK's hand-written .S kernels go through the ASM language, which
+                # takes its own target (without it clang assembles them for x86_64).
+                "CMAKE_ASM_COMPILER_TARGET": AARCH64_CROSS_TRIPLE,
                 "CMAKE_EXE_LINKER_FLAGS": "-fuse-ld=lld",
             })
         notes.append(f"cross compiler: {env.cross_compiler} ({env.cross_cxx})")
