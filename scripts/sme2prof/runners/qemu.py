@@ -6,12 +6,14 @@ from the hwcaps the emulated kernel ABI reports. So the kit compiles a ten-line 
 aarch64 program (``qemu_probe.c``) once, runs it under the emulator and reads the same
 ``getauxval(AT_HWCAP2)`` bits, plus the streaming vector length (``prctl(PR_SME_GET_VL)``).
 
-Which emulator: the one ``install_emulation_tools.sh`` put in ``out/tools/qemu/`` (taken out of
-Debian's qemu-user package) when present, otherwise ``qemu-aarch64`` on PATH.
+Which emulator: ``$SME2PROF_QEMU`` when set (a path), else the one ``install_emulation_tools.sh``
+put in ``out/tools/qemu/`` (taken out of Debian's qemu-user package) when present, otherwise
+``qemu-aarch64`` on PATH.
 """
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -23,6 +25,7 @@ from sme2prof.host_info import features_from_hwcaps
 from sme2prof.paths import OUT_DIR
 
 QEMU = "qemu-aarch64"
+QEMU_VARIABLE = "SME2PROF_QEMU"
 KIT_QEMU_DIR = OUT_DIR / "tools" / "qemu"
 KIT_QEMU = KIT_QEMU_DIR / QEMU
 KIT_QEMU_RECORD = KIT_QEMU_DIR / "qemu-aarch64.json"
@@ -38,7 +41,13 @@ _SVL_OPTION = "sme-default-vector-length"
 
 
 def find_qemu() -> str:
-    """The kit's own QEMU when installed, else the one on PATH (UserError when neither)."""
+    """$SME2PROF_QEMU, else the kit's own QEMU when installed, else the one on PATH."""
+    chosen = os.environ.get(QEMU_VARIABLE)
+    if chosen:
+        if not (Path(chosen).is_file() and os.access(chosen, os.X_OK)):
+            raise UserError(f"{QEMU_VARIABLE}={chosen} is not an executable file", f"unset {QEMU_VARIABLE}, or "
+                            "point it at a qemu-aarch64 binary")
+        return chosen
     if KIT_QEMU.is_file():
         return str(KIT_QEMU)
     found = shutil.which(QEMU)

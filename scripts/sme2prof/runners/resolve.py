@@ -242,7 +242,7 @@ def guard_runner_mode(experiment: Experiment, runner: ResolvedRunner, cpu_featur
             target = runner.target or {}
             raise UserError(f"experiment {name!r}: sme2 \"on\" but the emulated CPU ({target.get('emulator', 'qemu-aarch64')} "
                             f"{target.get('qemu_version', '')} -cpu {target.get('cpu', '?')}) has no SME2",
-                            "install the emulator with SME2 (QEMU 11.1+): bash scripts/install_emulation_tools.sh; "
-                            "and use \"cpu\": \"max\" (or set \"sme2\": \"any\")")
+                            "use \"cpu\": \"max\" with an emulator that has SME2 (QEMU 11.1+: "
+                            "bash scripts/install_emulation_tools.sh), or set \"sme2\": \"any\"")
         raise UserError(f"experiment {name!r}: sme2 \"on\" but {where} has no SME2, results would show no SME2",
                         "run on an SME2 machine (Apple M4, SME2 Android phone) or set \"sme2\": \"any\"")
