@@ -61,8 +61,8 @@ def emulate_binary_runner(runner: ResolvedRunner, cpu: str | None) -> ResolvedRu
     assert runner.binary is not None
     machine = elf_machine(runner.binary)
     if machine != "aarch64":
-        raise UserError(f"runner {runner.name!r} is a {machine or 'non-ELF'} binary, so it cannot run "
-                        f"emulated under {QEMU} ({runner.binary})",
+        raise UserError(f"runner {runner.name!r} is built for {machine or 'no known architecture (not ELF)'}, "
+                        f"so it cannot run under {QEMU} ({runner.binary})",
                         "give an aarch64 runner (bash scripts/build_runners.sh --platform linux-aarch64), "
                         "or remove \"cpu\" to run it natively")
     qemu = qemu_tools.find_qemu()

@@ -26,6 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OptionParser(prog="install_emulation_tools.sh (emulator step)",
                           description="Provide a qemu-aarch64 whose -cpu max exposes SME2.")
     parser.add_argument("--dry-run", action="store_true", help="print what would be fetched, change nothing")
+    parser.add_argument("--from-package", action="store_true",
+                        help="use the binary from Debian's qemu-user package even when the system QEMU has SME2")
     return parser
 
 
@@ -45,7 +47,7 @@ def describe(qemu: str, probe_dir: Path) -> str:
             f"streaming vector length {seen['sme_vector_length_bits']} bits by default")
 
 
-def ensure_emulator(dry_run: bool) -> int:
+def ensure_emulator(dry_run: bool, from_package: bool = False) -> int:
     source = PackageSource.pinned()
     with tempfile.TemporaryDirectory() as scratch:
         probe_dir = Path(scratch) if dry_run else PROBE_DIR
@@ -53,10 +55,11 @@ def ensure_emulator(dry_run: bool) -> int:
             print(f"emulator present: {describe(str(KIT_QEMU), probe_dir)}")
             return 0
         system = shutil.which(QEMU)
-        if system and has_sme2(system, probe_dir):
+        if system and not from_package and has_sme2(system, probe_dir):
             print(f"emulator present (system): {describe(system, probe_dir)}")
             return 0
-        why = (f"the system {QEMU} (QEMU {qemu_version(system)}) has no SME2 under -cpu max"
+        why = ("--from-package" if from_package else
+               f"the system {QEMU} (QEMU {qemu_version(system)}) has no SME2 under -cpu max"
                if system else f"no {QEMU} on PATH")
         print(f"{why}: taking the static qemu-aarch64 out of Debian's qemu-user {source.version}")
         print(f"  fetch  {source.url}")
@@ -76,7 +79,7 @@ def ensure_emulator(dry_run: bool) -> int:
 
 def emulator_main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return ensure_emulator(args.dry_run)
+    return ensure_emulator(args.dry_run, args.from_package)
 
 
 if __name__ == "__main__":  # pragma: no cover
