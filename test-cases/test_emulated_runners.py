@@ -69,3 +69,13 @@ def test_sme2_on_with_a_system_qemu_without_sme2_names_the_newer_emulator(tmp_pa
     error, fix = _one_error(result)
     assert "has no SME2" in error and qemu_tools.qemu_version(system) in error
     assert "QEMU 11.1+: bash scripts/install_emulation_tools.sh" in fix
+
+
+@needs_linux_x86
+def test_an_sme2_on_runner_for_x86_64_is_refused_with_what_is_true(tmp_path: Path) -> None:
+    """build_runners.sh builds no linux-x86_64-sme2-on, so the pipeline must not say "build it"."""
+    error, fix = _one_error(_pipeline(tmp_path, {"runner": "linux-x86_64-sme2-on", "sme2": "on"}))
+    assert "runner 'linux-x86_64-sme2-on' does not exist: linux-x86_64 has no SME/SME2" in error
+    assert "build_runners.sh --variant linux-x86_64-sme2-on" not in fix
+    assert "use linux-x86_64-sme2-off on this CPU" in fix
+    assert "run linux-aarch64-sme2-on and linux-aarch64-sme2-off emulated" in fix

@@ -24,7 +24,7 @@ from sme2prof.host_info import executorch_version
 from sme2prof.paths import RUNNERS_DIR, SCRIPTS_DIR, resolve_repo_path
 from sme2prof.runners.registry import (EMULATED_RUNNERS, KERNEL_LOG_LEVEL, PLATFORMS, PYBIND,
                                       TIMING_VARIANTS, WHEEL, default_variants, split_variant_name,
-                                      variant_runner_name)
+                                      variant_runner_name, variants_for)
 from sme2prof.runners.spec import BUILD_INFO_NAME, ResolvedRunner
 
 if TYPE_CHECKING:  # the pipeline's validated experiment; runners do not import the pipeline
@@ -46,6 +46,7 @@ def resolve_runner(experiment: Experiment, host: dict) -> ResolvedRunner:
     parts = split_variant_name(name)
     if parts:
         check_variant_platform(experiment, host)
+        check_variant_exists(name, *parts)
         return _maybe_emulated(experiment, _built_variant(name, parts[0]))
     if "/" in name or os.sep in name or name.startswith("."):
         return _maybe_emulated(experiment, _runner_from_path(name))
@@ -125,6 +126,22 @@ def check_variant_platform(experiment: Experiment, host: dict, config_path: str 
             fix = (f"add \"cpu\": \"max\" to experiment {experiment.name!r} to run it under "
                    f"{PLATFORMS[wanted].emulator} (emulated: which kernels run, not how fast), or {fix}")
     raise UserError(problem, fix)
+
+
+SME2_ON_OFF_ELSEWHERE = ("to see SME2 on against off from a Linux x86_64 host, run linux-aarch64-sme2-on and "
+                         "linux-aarch64-sme2-off emulated (\"cpu\": \"max\"; which kernels run, not how fast), "
+                         "or use a Mac with M4 or an SME2 Android phone")
+
+
+def check_variant_exists(name: str, platform: str, variant: str) -> None:
+    """Refuse a variant that build_runners.sh never builds (sme2-on for x86_64): "build it"
+    would send the user to a build that refuses too."""
+    if variant in variants_for(platform):
+        return
+    baseline = variant.replace("sme2-on", "sme2-off")
+    raise UserError(f"runner {name!r} does not exist: {platform} has no SME/SME2, so no {variant} "
+                    f"variant is built for it",
+                    f"use {platform}-{baseline} on this CPU; {SME2_ON_OFF_ELSEWHERE}")
 
 
 def _built_here(here: str) -> str:
@@ -235,6 +252,10 @@ def guard_runner_mode(experiment: Experiment, runner: ResolvedRunner, cpu_featur
                             "use a -sme2-off runner (bash scripts/build_runners.sh) or set \"sme2\": \"any\"")
         return
     if built_with is False:
+        platform = info.get("platform")
+        if platform in PLATFORMS and not PLATFORMS[platform].arm:
+            raise UserError(f"experiment {name!r}: sme2 \"on\" but runner {runner.name!r} is built without "
+                            f"SME2 ({platform} has none)", f"set \"sme2\": \"off\"; {SME2_ON_OFF_ELSEWHERE}")
         raise UserError(f"experiment {name!r}: sme2 \"on\" but runner {runner.name!r} is built without SME2",
                         "use a -sme2-on runner, or set \"sme2\": \"off\"")
     if cpu_features is not None and not cpu_features.get("sme2"):
