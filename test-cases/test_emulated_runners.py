@@ -54,7 +54,7 @@ def test_a_runner_for_another_architecture_given_as_emulated_is_one_line(tmp_pat
 def test_sme2_on_under_an_emulated_cpu_without_sme2_is_refused(tmp_path: Path) -> None:
     aarch64_binary = str(qemu_tools.probe_binary())     # a real static aarch64 program
     error, fix = _one_error(_pipeline(tmp_path, {"runner": aarch64_binary, "cpu": "max,sme=off", "sme2": "on"}))
-    assert "sme2 \"on\" but the emulated CPU (qemu-aarch64" in error and "-cpu max,sme=off) has no SME2" in error
+    assert "sme2 \"on\" but the emulated CPU has no SME2 (qemu-aarch64 " in error and "-cpu max,sme=off)" in error
     assert "bash scripts/install_emulation_tools.sh" in fix
 
 

@@ -261,8 +261,9 @@ def guard_runner_mode(experiment: Experiment, runner: ResolvedRunner, cpu_featur
     if cpu_features is not None and not cpu_features.get("sme2"):
         if runner.emulated:
             target = runner.target or {}
-            raise UserError(f"experiment {name!r}: sme2 \"on\" but the emulated CPU ({target.get('emulator', 'qemu-aarch64')} "
-                            f"{target.get('qemu_version', '')} -cpu {target.get('cpu', '?')}) has no SME2",
+            which = (f" ({target.get('emulator', 'qemu-aarch64')} {target['qemu_version']} -cpu {target.get('cpu')})"
+                     if target.get("qemu_version") else "")
+            raise UserError(f"experiment {name!r}: sme2 \"on\" but the emulated CPU has no SME2{which}",
                             "use \"cpu\": \"max\" with an emulator that has SME2 (QEMU 11.1+: "
                             "bash scripts/install_emulation_tools.sh), or set \"sme2\": \"any\"")
         raise UserError(f"experiment {name!r}: sme2 \"on\" but {where} has no SME2, results would show no SME2",
