@@ -106,3 +106,12 @@ def test_kernel_diff_lists_neon_against_neonsme2_per_operator(analyses: dict, mo
     timing = [r for r in rows if r["comparison"] == "sme2_on vs sme2_off"]
     assert timing and {r["status"] for r in timing} == {"neither side has a kernel trace"}
     assert "trace_on vs trace_off:" in report and "run another microkernel" in report
+
+
+def test_int8_convolution_names_its_qc8_kernels_on_both_sides(analyses: dict) -> None:
+    """'Convolution (NHWC, QC8) IGEMM' runs qs8_qc8w kernels: the diff names them, NEON i8mm against SME2."""
+    _, rows, _ = analyses["toy-cnn-int8"]
+    conv = next(r for r in rows if r["comparison"] == "trace_on vs trace_off" and r["operator"] == "Convolution IGEMM")
+    assert conv["b_operators"] == "Convolution (NHWC, QC8) IGEMM" and conv["b_isa"] == "NEON"
+    assert all(k.startswith("xnn_qs8_qc8w_igemm_") for k in conv["b_kernels"].split(" + "))
+    assert "xnn_pqs8_qc8w_igemm_minmax_fp32_ukernel_32x32c4__neonsme2" in conv["a_kernels"].split(" + ")
