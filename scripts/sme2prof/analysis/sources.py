@@ -15,9 +15,8 @@ from pathlib import Path
 
 from sme2prof.pipeline import run_layout
 from sme2prof.pipeline.inputs import etrecord_problem
-from sme2prof.pipeline.manifest_check import manifest_problems
+from sme2prof.pipeline.manifest_check import manifest_problems, read_manifest_json
 from sme2prof.errors import UserError
-from sme2prof.fileio import read_json
 from sme2prof.paths import display_path, resolve_repo_path
 from sme2prof.analysis.etdump_reader import NAMED_ETRECORD_FIX
 
@@ -76,16 +75,13 @@ def _etrecord_for(run_dir: Path, manifest: dict) -> Path | None:
 
 
 def load_manifest(run_dir: Path) -> dict:
+    manifest = read_manifest_json(
+        run_dir,
+        UserError(f"{display_path(run_dir)} has no {run_layout.MANIFEST_NAME}: not a run directory",
+                  "pass a folder made by mac_pipeline.py/android_pipeline.py "
+                  "(out/runs/<run-id>/) or an ETDump file"),
+        "the pipeline was probably interrupted while writing it; run it again")
     path = run_layout.manifest_path(run_dir)
-    if not path.is_file():
-        raise UserError(f"{display_path(run_dir)} has no {run_layout.MANIFEST_NAME}: not a run directory",
-                        "pass a folder made by mac_pipeline.py/android_pipeline.py "
-                        "(out/runs/<run-id>/) or an ETDump file")
-    try:
-        manifest = read_json(path)
-    except (ValueError, OSError) as exc:
-        raise UserError(f"{display_path(path)} is not valid JSON ({exc})",
-                        "the pipeline was probably interrupted while writing it; run it again") from None
     if not isinstance(manifest, dict) or not isinstance(manifest.get("experiments"), list):
         raise UserError(f"{display_path(path)} has no 'experiments' list",
                         "it does not follow the run layout (scripts/sme2prof/pipeline/run_layout.py); "

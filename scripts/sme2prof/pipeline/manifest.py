@@ -13,10 +13,10 @@ from typing import Any
 
 from sme2prof.pipeline import run_layout
 from sme2prof.errors import UserError
-from sme2prof.fileio import read_json, writable_dir_problem, write_json_atomic
+from sme2prof.fileio import writable_dir_problem, write_json_atomic
 from sme2prof.paths import display_path
 from sme2prof.pipeline.config import Experiment
-from sme2prof.pipeline.manifest_check import manifest_problems
+from sme2prof.pipeline.manifest_check import manifest_problems, read_manifest_json
 from sme2prof.runners.spec import ResolvedRunner
 
 ITERATION_RE = re.compile(r"Iteration (\d+) of (\d+): ([0-9.eE+-]+) ms")
@@ -73,15 +73,12 @@ def save(run_dir: Path, manifest: dict) -> None:
 
 
 def load(run_dir: Path) -> dict:
+    manifest = read_manifest_json(
+        run_dir,
+        UserError(f"not a run directory (no manifest.json): {run_dir}",
+                  "pass a folder under out/runs/ that an earlier pipeline run created"),
+        "resume only runs whose manifest.json is intact; start a new run instead")
     path = run_layout.manifest_path(run_dir)
-    if not path.is_file():
-        raise UserError(f"not a run directory (no manifest.json): {run_dir}",
-                        "pass a folder under out/runs/ that an earlier pipeline run created")
-    try:
-        manifest = read_json(path)
-    except (ValueError, OSError) as exc:
-        raise UserError(f"unreadable manifest {display_path(path)}: {exc}",
-                        "resume only runs whose manifest.json is intact; start a new run instead") from None
     problems = manifest_problems(manifest)
     if problems:
         raise UserError(f"{display_path(path)} is damaged: {'; '.join(problems)}",

@@ -8,7 +8,13 @@ the analysis refuse the run (exit 2), ``validate_results.py`` fails a check (exi
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+from sme2prof.errors import UserError
+from sme2prof.fileio import read_json
+from sme2prof.paths import display_path
+from sme2prof.pipeline import run_layout
 
 RUN_STATUSES = ("running", "complete", "interrupted", "failed")
 RESULT_STATUSES = ("pending", "running", "ok", "failed", "interrupted")
@@ -106,3 +112,19 @@ def _short(value: Any) -> str:
     except RecursionError:
         text = f"a deeply nested {type(value).__name__}"
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def read_manifest_json(run_dir: Path, not_a_run: UserError, unreadable_fix: str) -> Any:
+    """The parsed manifest.json of ``run_dir``, before any structural check.
+
+    Why one reader: --resume and the analysis refuse a folder without a manifest, or one
+    whose manifest is not JSON, with the same sentence; only the fix differs, because
+    what to do next depends on what the user was trying to do.
+    """
+    path = run_layout.manifest_path(run_dir)
+    if not path.is_file():
+        raise not_a_run
+    try:
+        return read_json(path)
+    except (ValueError, OSError) as exc:
+        raise UserError(f"{display_path(path)} is not valid JSON ({exc})", unreadable_fix) from None

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sme2prof.errors import UserError
 from sme2prof.fileio import read_json
-from sme2prof.paths import RUNNERS_DIR, display_path, resolve_repo_path
+from sme2prof.paths import RUNNERS_DIR, display_path
 from sme2prof.runners.spec import BUILD_INFO_NAME
 from sme2prof.setup.checks import OK, WARN, Check, problem
 from sme2prof.runners.registry import EMULATED_RUNNERS, DEFAULT_EMULATED, wheel_runner_name
@@ -73,14 +73,14 @@ def _built_runner_check(folder: Path) -> Check:
 def build_tool_checks(host_platform: str, required: bool) -> list[Check]:
     """The prerequisites build_runners.sh itself checks for this host's default runners."""
     from sme2prof.runners import build_run
-    from sme2prof.runners.cli import build_parser, make_environment
+    from sme2prof.runners.cli import build_parser, make_environment, named_executorch_dir
     from sme2prof.runners.source_build import default_platforms, plan_builds
 
     args = build_parser().parse_args([])
     try:
         env = make_environment(args, host_platform)
         platforms = default_platforms(host_platform, args.android_ndk)
-        plans = plan_builds(platforms, None, resolve_repo_path(args.executorch_dir), env, args.jobs)
+        plans = plan_builds(platforms, None, named_executorch_dir(args.executorch_dir), env, args.jobs)
     except UserError as exc:
         return [problem("build", required, exc.message, exc.fix)]
     checks = []
