@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
 # Install what the emulated Armv9 check needs on Debian/Ubuntu x86_64:
-#   qemu-aarch64 (user-mode QEMU; a release with SME, from bookworm-backports on Debian 12),
 #   an aarch64 cross C++ toolchain and its sysroot (g++-aarch64-linux-gnu pulls
 #   libc6-dev-arm64-cross and libstdc++ for arm64 into /usr/aarch64-linux-gnu),
-#   cmake and ninja for building the wheel runner.
-# Idempotent: when everything is present it only checks and exits in well under a second.
+#   cmake and ninja for building the wheel runner (apt, root or sudo: only when missing);
+#   then a qemu-aarch64 whose -cpu max exposes SME2: the system one when a probe run under it
+#   sees SME2, otherwise the static binary from Debian's qemu-user 11.1 package, checked
+#   against a pinned sha256 and placed in out/tools/qemu/ (no root, no system change;
+#   scripts/install_emulator.py does that part).
+# Idempotent: when everything is present it only checks and exits in about a second.
 set -euo pipefail
 
 usage() {
   cat <<'USAGE'
 usage: scripts/install_emulation_tools.sh [--dry-run] [--help]
 
-Installs the tools for `make emulate`: qemu-aarch64 with SME support (QEMU 7.1 or newer;
-on Debian 12 "bookworm" from bookworm-backports, added as an apt source if missing),
-the aarch64 cross compiler g++-aarch64-linux-gnu with its sysroot, cmake and ninja.
-Does nothing when they are already installed. Needs root (or sudo) for apt.
+Installs the tools for `make emulate`: the aarch64 cross compiler g++-aarch64-linux-gnu
+with its sysroot, cmake and ninja (apt; needs root or sudo, only when one is missing), and a
+qemu-aarch64 with SME2: the system one when it exposes SME2 under -cpu max (probed, not
+guessed from the version), otherwise the statically linked qemu-aarch64 from Debian's
+qemu-user 11.1 package, downloaded, checked against its pinned sha256 and put in
+out/tools/qemu/ (no root needed, nothing installed system-wide).
+Does nothing when everything is already there.
 
   --dry-run   print what would be installed and the commands, change nothing
   --help      this text
@@ -34,30 +40,29 @@ for arg in "$@"; do
   esac
 done
 
-QEMU_MIN_MAJOR=8            # the kit is checked with QEMU 10; bookworm's own 7.2 is older than anything tested
-BACKPORTS_LIST=/etc/apt/sources.list.d/sme2prof-backports.sources
-
-qemu_major() {
-  command -v qemu-aarch64 >/dev/null 2>&1 || { echo 0; return; }
-  qemu-aarch64 --version | sed -n 's/.*version \([0-9]*\)\..*/\1/p' | head -n1
+scripts="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source "$scripts/kit_python.sh"
+emulator_step() {   # the qemu-aarch64 with SME2 (Python, standard library only)
+  local flags=()
+  [ "$DRY_RUN" -eq 1 ] && flags+=(--dry-run)
+  exec_with_kit_python "$scripts/install_emulator.py" "${flags[@]}"
 }
 
 missing=()
-[ "$(qemu_major)" -ge "$QEMU_MIN_MAJOR" ] || missing+=(qemu-user)
 command -v aarch64-linux-gnu-g++ >/dev/null 2>&1 || missing+=(g++-aarch64-linux-gnu)
 [ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ] || missing+=(libc6-dev-arm64-cross)
 command -v cmake >/dev/null 2>&1 || missing+=(cmake)
 command -v ninja >/dev/null 2>&1 || missing+=(ninja-build)
 
 if [ "${#missing[@]}" -eq 0 ]; then
-  echo "emulation tools present: $(qemu-aarch64 --version | head -n1); $(aarch64-linux-gnu-g++ --version | head -n1)"
-  exit 0
+  echo "cross tools present: $(aarch64-linux-gnu-g++ --version | head -n1); $(cmake --version | head -n1)"
+  emulator_step
 fi
 echo "missing: ${missing[*]}"
 
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "error: no apt-get here; this script knows Debian and Ubuntu only" >&2
-  echo "  fix: install qemu-user (QEMU >= $QEMU_MIN_MAJOR), an aarch64 cross g++ with its sysroot, cmake and ninja with your package manager" >&2
+  echo "  fix: install an aarch64 cross g++ with its sysroot (static libc included), cmake and ninja with your package manager" >&2
   exit 2
 fi
 
@@ -78,39 +83,11 @@ run() {
   if [ "$DRY_RUN" -eq 0 ]; then "$@"; fi
 }
 
-. /etc/os-release
-qemu_from=()
-if [[ " ${missing[*]} " == *" qemu-user "* ]] && [ "${VERSION_CODENAME:-}" = "bookworm" ]; then
-  # bookworm's own qemu-user is 7.2, older than anything the kit was checked with; the
-  # backports suite carries QEMU 10, on which the SME/sme=off pair was measured.
-  if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
-    echo "adding the bookworm-backports apt source: $BACKPORTS_LIST"
-    if [ "$DRY_RUN" -eq 0 ]; then
-      printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
-        | $SUDO tee "$BACKPORTS_LIST" >/dev/null
-    fi
-  fi
-  qemu_from=(-t bookworm-backports)
-fi
-
 start=$(date +%s)
 APT=(env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600)
 run $SUDO "${APT[@]}" update -qq
-if [[ " ${missing[*]} " == *" qemu-user "* ]]; then
-  run $SUDO "${APT[@]}" install -y -qq --no-install-recommends "${qemu_from[@]}" qemu-user
+run $SUDO "${APT[@]}" install -y -qq --no-install-recommends "${missing[@]}"
+if [ "$DRY_RUN" -eq 0 ]; then
+  echo "installed in $(( $(date +%s) - start )) s: $(aarch64-linux-gnu-g++ --version | head -n1)"
 fi
-others=()
-for pkg in "${missing[@]}"; do [ "$pkg" = qemu-user ] || others+=("$pkg"); done
-if [ "${#others[@]}" -gt 0 ]; then
-  run $SUDO "${APT[@]}" install -y -qq --no-install-recommends "${others[@]}"
-fi
-if [ "$DRY_RUN" -eq 1 ]; then
-  echo "dry run: nothing changed"
-  exit 0
-fi
-if [ "$(qemu_major)" -lt "$QEMU_MIN_MAJOR" ]; then
-  echo "error: qemu-aarch64 is $(qemu-aarch64 --version | head -n1), older than $QEMU_MIN_MAJOR" >&2
-  echo "  fix: install a newer qemu-user (Debian 12: apt-get install -t bookworm-backports qemu-user)" >&2
-  exit 2
-fi
-echo "installed in $(( $(date +%s) - start )) s: $(qemu-aarch64 --version | head -n1); $(aarch64-linux-gnu-g++ --version | head -n1)"
+emulator_step

@@ -35,6 +35,7 @@ PUBLISHED_COLUMNS = {
     "categories.csv": "result,category,total_ms,per_iteration_ms,share,operators,top_subcategory",
     "kernels.csv": "result,name,isa_class,dtype,op,kind,isa,count,operators",
     "comparisons.csv": "a,b,scope,item,a_ms,b_ms,speedup,path_changed,a_names,b_names",
+    "kernel_diff.csv": "comparison,operator,a_operators,b_operators,a_kernels,b_kernels,a_isa,b_isa,status",
 }
 
 

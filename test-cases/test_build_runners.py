@@ -21,6 +21,7 @@ from sme2prof.errors import UserError
 from sme2prof.host_info import host_platform
 from sme2prof.pipeline.config import Experiment
 from sme2prof.runners.registry import PLATFORMS, VARIANTS
+from sme2prof.runners.source_build import find_clang
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = REPO_ROOT / "scripts" / "build_runners.sh"
@@ -59,10 +60,13 @@ def platform_cache(platform: str, ndk: Path, kleidiai: Path) -> dict[str, str]:
                 "FLATC_EXECUTABLE": "/opt/host/flatc", "FLATCC_EXECUTABLE": "/opt/host/flatcc",
                 "KLEIDIAI_SOURCE_DIR": str(kleidiai)}
     if platform == "linux-aarch64":
+        cc, cxx = find_clang()   # clang, or the newest clang-NN (Debian names them so)
         return {"CMAKE_SYSTEM_NAME": "Linux", "CMAKE_SYSTEM_PROCESSOR": "aarch64",
-                "CMAKE_C_COMPILER": "clang", "CMAKE_CXX_COMPILER": "clang++",
+                "CMAKE_C_COMPILER": cc, "CMAKE_CXX_COMPILER": cxx,
                 "CMAKE_C_COMPILER_TARGET": "aarch64-linux-gnu",
                 "CMAKE_CXX_COMPILER_TARGET": "aarch64-linux-gnu",
+                "CMAKE_ASM_COMPILER_TARGET": "aarch64-linux-gnu",
+                "CMAKE_EXE_LINKER_FLAGS": "-fuse-ld=lld",
                 "FLATC_EXECUTABLE": "/opt/host/flatc", "FLATCC_EXECUTABLE": "/opt/host/flatcc",
                 "KLEIDIAI_SOURCE_DIR": str(kleidiai)}
     if platform == "macos-arm64":
@@ -297,3 +301,26 @@ def test_wheel_flag_dispatches_to_the_wheel_runner_builder(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "would run:" in proc.stdout
     assert Path(proc.stdout.splitlines()[-1]).parent.name == "runners"
+
+
+def test_cross_compiler_choice_is_an_option_and_gcc_cannot_build_sme2(tmp_path, kleidiai, capsys, monkeypatch):
+    """--cross-compiler: clang by default (with lld and the GNU aarch64 sysroot); gcc names the
+    GNU cross compiler, and the prerequisite check says why it cannot build an sme2-on runner."""
+    et_dir = tmp_path / "executorch"
+    et_dir.mkdir()
+    args = ["--platform", "linux-aarch64", "--variants", "sme2-on", "--executorch-dir", str(et_dir),
+            "--kleidiai-dir", str(kleidiai), "--out-dir", str(tmp_path / "r"), "--build-root", str(tmp_path / "b")]
+    clang_plan = dry_run_json(capsys, monkeypatch, "linux-x86_64", *args)["plans"][0]
+    assert clang_plan["cache"]["CMAKE_C_COMPILER"] == find_clang()[0]
+    assert clang_plan["cache"]["CMAKE_ASM_COMPILER_TARGET"] == "aarch64-linux-gnu"
+    assert "cross compiler: clang" in " ".join(clang_plan["notes"])
+    result = dry_run_json(capsys, monkeypatch, "linux-x86_64", *args, "--cross-compiler", "gcc")
+    cache = result["plans"][0]["cache"]
+    assert cache["CMAKE_CXX_COMPILER"] == "aarch64-linux-gnu-g++" and "CMAKE_CXX_COMPILER_TARGET" not in cache
+    if subprocess.run(["sh", "-c", "command -v aarch64-linux-gnu-g++"], capture_output=True).returncode == 0:
+        check = next(c for c in result["prerequisites"] if c["check"].startswith("compiler for linux-aarch64"))
+        assert not check["ok"] and "cannot build the SME2 kernels" in check["detail"]
+    help_text = subprocess.run([sys.executable, str(Path(build_cli.__file__).parents[2] / "build_runners.py"),
+                                "--help"], capture_output=True, text=True).stdout
+    help_text = " ".join(help_text.split())
+    assert "--cross-compiler {clang,gcc}" in help_text and "internal compiler error" in help_text

@@ -249,12 +249,21 @@ def test_config_path_that_is_a_folder(workspace: Path) -> None:
     assert "config file not found" not in stderr and "mine.json" in stderr
 
 
-@pytest.mark.parametrize("runner", ["pybind", "wheel", "linux-x86_64-sme2-off"])
+@pytest.mark.parametrize("runner", ["pybind", "wheel"])
 def test_cpu_on_a_runner_that_is_not_emulated_is_refused(workspace: Path, runner: str) -> None:
-    """configs/readme.md: "cpu" is only for wheel-aarch64-emulated; elsewhere it would be silently ignored."""
+    """configs/readme.md: "cpu" is only for emulated runners; elsewhere it would be silently ignored."""
     config = write_config(workspace, workspace / "m_fp32.pte", [experiment("fast", runner, cpu="max")])
-    fails_cleanly(workspace, config, "experiment 'fast' sets \"cpu\"", "only applies to runner wheel-aarch64-emulated",
+    fails_cleanly(workspace, config, "experiment 'fast' sets \"cpu\"",
+                  "only applies to runner wheel-aarch64-emulated or a linux-aarch64 runner",
                   "fix: remove \"cpu\" from experiment 'fast', or use \"runner\": \"wheel-aarch64-emulated\"")
+
+
+def test_an_x86_64_runner_given_as_emulated_is_one_clear_line(workspace: Path) -> None:
+    """A built runner for the wrong architecture with "cpu" (run emulated): refused before anything runs."""
+    config = write_config(workspace, workspace / "m_fp32.pte",
+                          [experiment("on", "linux-x86_64-sme2-off", cpu="max")])
+    fails_cleanly(workspace, config, "'linux-x86_64-sme2-off' is a linux-x86_64 runner; only aarch64 runners "
+                  "run under qemu-aarch64", "fix: use linux-aarch64-sme2-off")
 
 
 def _other_platform_variant() -> tuple[str, str]:

@@ -223,7 +223,7 @@ TRIGGERS = [
             lambda tmp, mp: (_host(), ["--config", _config(tmp, [_exp("trace", mode="xnntrace")]), "--dry-run"])),
     Trigger("cpu on a runner that is not emulated",
             "error: <config>: experiment '<name>' sets \"cpu\", which only applies to runner "
-            "wheel-aarch64-emulated (this experiment uses '<runner>', so it would be ignored)",
+            "wheel-aarch64-emulated or a linux-aarch64 runner (this experiment uses '<runner>', so it would be ignored)",
             lambda tmp, mp: (_host(), ["--config", _config(tmp, [_exp(cpu="max")]), "--dry-run"])),
     Trigger("more threads than CPUs",
             "warning: experiment '<name>' asks for <n> threads; this host has <n> CPUs (threads beyond the CPU count compete for cores and slow each other down)",

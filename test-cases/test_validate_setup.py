@@ -79,7 +79,8 @@ def test_emulate_without_qemu_on_path_is_missing_with_the_install_fix(tmp_path: 
     for tool in ("aarch64-linux-gnu-g++", "cmake", "ninja"):
         if shutil.which(tool):
             (bin_dir / tool).symlink_to(shutil.which(tool))
-    proc = run_script(SCRIPT, "--stage", "emulate", env={"PATH": str(bin_dir)})
+    # SME2PROF_OUT_DIR: no kit-installed emulator (out/tools/qemu/) either
+    proc = run_script(SCRIPT, "--stage", "emulate", env={"PATH": str(bin_dir), "SME2PROF_OUT_DIR": str(tmp_path / "out")})
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     lines = proc.stdout.splitlines()
     at = next(i for i, line in enumerate(lines) if line.startswith("missing  qemu-aarch64:"))

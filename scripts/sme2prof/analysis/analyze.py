@@ -22,6 +22,7 @@ from sme2prof.analysis import charts
 from sme2prof.analysis.compare import compare as compare_results, resolve_pairs
 from sme2prof.analysis.etdump_reader import NamedFileUnusable, etdump_problem, read_etdump
 from sme2prof.analysis.findings import comparison_findings, partition_findings, result_findings
+from sme2prof.analysis import kernel_diff
 from sme2prof.analysis.kernel_trace import parse_file
 from sme2prof.analysis.records import to_json
 from sme2prof.analysis.report import render_report
@@ -249,11 +250,13 @@ def _analyse_and_write(inputs: Inputs, resolved: list[tuple[str, str]], out: Pat
                         "fix the problems above (usually: run the failed experiments again)")
     by_name = {a.name: a for a in analyses}
     comparisons = []
+    diff_lines = []
     for a, b in resolved:
         if by_name[a].data is None or by_name[b].data is None:
             problems.append(f"comparison {a} vs {b} skipped: one side has no ETDump data")
             continue
         comparisons.append(compare_results(by_name[a], by_name[b]))
+        diff_lines += kernel_diff.kernel_diff(comparisons[-1], by_name[a], by_name[b])
 
     runs = _run_entries(inputs)
     model_names: dict[str | None, str | None] = {
@@ -276,6 +279,8 @@ def _analyse_and_write(inputs: Inputs, resolved: list[tuple[str, str]], out: Pat
             if charts.comparison_chart(c, out / fname):
                 chart_files.append(ChartFile(file=fname, title=f"{c.a} vs {c.b}"))
     tables = write_tables(results, comparisons, out)
+    diff_csv = kernel_diff.write_kernel_diff(diff_lines, out)
+    tables += [diff_csv] if diff_csv else []
     summary = Summary(
         schema=SUMMARY_SCHEMA, generated_at=run_layout.utc_now_iso(),
         analysis_seconds=0.0, runs=runs, results=results,
@@ -283,7 +288,8 @@ def _analyse_and_write(inputs: Inputs, resolved: list[tuple[str, str]], out: Pat
         files=SummaryFiles(tables=[p.name for p in tables], charts=chart_files,
                            report=REPORT_NAME, summary=SUMMARY_NAME))
     summary.analysis_seconds = time.perf_counter() - started
-    report_path = write_text_atomic(out / REPORT_NAME, render_report(summary))
+    report_path = write_text_atomic(out / REPORT_NAME,
+                                    render_report(summary) + kernel_diff.report_section(diff_lines))
     summary_json = to_json(summary)
     summary_path = write_json_atomic(out / SUMMARY_NAME, summary_json)
     files = [summary_path, report_path, *tables, *[out / c.file for c in chart_files]]

@@ -196,6 +196,10 @@ def _dtype_agrees(kernel_dtype: str, operator_name: str) -> bool:
         return True
     if token in op_tokens:
         return True
+    # XNNPACK names a signed 8-bit convolution with per-channel weights 'QC8' in the operator
+    # ('Convolution (NHWC, QC8) IGEMM') and runs qs8_qc8w kernels for it.
+    if token == "QS8" and "QC8" in op_tokens and "qc8w" in kernel_dtype.split("_"):
+        return True
     # Transpose/copy kernels are named by element width (x32), the operator by X32 too;
     # a 4-byte float op can also use x32 kernels.
     return token == "X32" and "F32" in op_tokens

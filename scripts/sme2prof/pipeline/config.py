@@ -22,7 +22,7 @@ from sme2prof.errors import UserError
 from sme2prof.export.pte_check import check_pte
 from sme2prof.fileio import TextFileError, parse_json_text, read_text_file
 from sme2prof.paths import RUNS_DIR, resolve_repo_path
-from sme2prof.runners.registry import EMULATED_RUNNERS
+from sme2prof.runners.registry import EMULATED_RUNNERS, PLATFORMS, split_variant_name
 
 MODES = ("timing", "xnntrace")
 SME2_EXPECTATIONS = ("on", "off", "any")
@@ -71,7 +71,9 @@ class Experiment:
     warmup: int = _key("warm-up iterations before the timed ones (>= 0)", 2)
     threads: tuple[int, ...] = _key("list of CPU thread counts (each > 0)", (1,))
     sme2: str = _key("expected SME2 state: on, off or any", "any")
-    cpu: str | None = _key(f"emulated CPU for {', '.join(EMULATED_RUNNERS)}, e.g. max or max,sme=off", None)
+    cpu: str | None = _key(f"run emulated with this qemu-aarch64 -cpu (e.g. max or max,sme=off; 512-bit SVL unless "
+                           f"sme-default-vector-length is given): {', '.join(EMULATED_RUNNERS)} or a "
+                           "linux-aarch64 runner", None)
     timeout_seconds: int = _key("seconds before one runner invocation is stopped", 900)
     cpu_affinity: tuple[int, ...] | None = _key("phone cores to pin the runner to with taskset, e.g. [7] "
                                                 "(default: the fastest cluster; one core for one thread)", None)
@@ -213,11 +215,8 @@ def _validate_experiment(raw: Any, index: int, source: str) -> Experiment:
             f"must be one of {', '.join(SME2_EXPECTATIONS)} (got {exp['sme2']!r})", '"sme2": "any"')
     _expect(exp["cpu"] is None or (isinstance(exp["cpu"], str) and exp["cpu"].strip()), source,
             f"{where}.cpu", "must be a string such as max or max,sme=off", '"cpu": "max"')
-    if exp["cpu"] is not None and exp["runner"].strip() not in EMULATED_RUNNERS:
-        emulated = ", ".join(EMULATED_RUNNERS)
-        raise UserError(f"{source}: experiment {name!r} sets \"cpu\", which only applies to runner "
-                        f"{emulated} (this experiment uses {exp['runner']!r}, so it would be ignored)",
-                        f"remove \"cpu\" from experiment {name!r}, or use \"runner\": \"{emulated}\"")
+    if exp["cpu"] is not None:
+        _check_emulated_runner(exp["runner"].strip(), name, source)
     _expect(_is_int(exp["timeout_seconds"]) and exp["timeout_seconds"] > 0, source,
             f"{where}.timeout_seconds", f"must be an integer > 0 (got {exp['timeout_seconds']!r})",
             '"timeout_seconds": 900')
@@ -232,6 +231,28 @@ def _validate_experiment(raw: Any, index: int, source: str) -> Experiment:
                 f"lists a core twice ({affinity!r})", "list each core once")
         affinity = tuple(affinity)
     return Experiment(**{**exp, "threads": tuple(threads), "cpu_affinity": affinity})
+
+
+def _check_emulated_runner(runner: str, name: str, source: str) -> None:
+    """``cpu`` means "run under the emulator": only for runners that are aarch64 binaries.
+
+    Allowed: the emulated wheel runner, a built variant of a platform with an emulator
+    (``linux-aarch64-*``) and a path (its ELF header is checked when it is resolved).
+    """
+    if runner in EMULATED_RUNNERS or "/" in runner or runner.startswith("."):
+        return
+    parts = split_variant_name(runner)
+    if parts and PLATFORMS[parts[0]].emulator:
+        return
+    wheel = next(iter(EMULATED_RUNNERS))
+    if parts:
+        raise UserError(f"{source}: experiment {name!r} sets \"cpu\" (run emulated) but {runner!r} is a "
+                        f"{parts[0]} runner; only aarch64 runners run under qemu-aarch64",
+                        f"use linux-aarch64-{parts[1]} (bash scripts/build_runners.sh --platform linux-aarch64), "
+                        "or remove \"cpu\"")
+    raise UserError(f"{source}: experiment {name!r} sets \"cpu\", which only applies to runner {wheel} "
+                    f"or a linux-aarch64 runner (this experiment uses {runner!r}, so it would be ignored)",
+                    f"remove \"cpu\" from experiment {name!r}, or use \"runner\": \"{wheel}\"")
 
 
 def _validate_analysis(raw: Any, experiments: tuple[Experiment, ...], source: str) -> AnalysisOptions:

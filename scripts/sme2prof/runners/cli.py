@@ -16,15 +16,19 @@ from typing import Sequence
 from sme2prof.errors import OptionParser, UserError, print_json
 from sme2prof.paths import OUT_DIR, RUNNERS_DIR, display_path, resolve_repo_path
 from sme2prof.runners.registry import PLATFORMS, VARIANTS, variant_help
-from sme2prof.runners.source_build import (DEFAULT_ANDROID_PLATFORM, BuildEnvironment, RunnerBuildPlan,
-                                          buildable_host, build_info_skeleton, default_platforms,
-                                          plan_builds, plan_runner_build, shell_line, split_runner_name)
+from sme2prof.runners.source_build import (CROSS_COMPILER_HELP, CROSS_COMPILERS, DEFAULT_ANDROID_PLATFORM,
+                                          DEFAULT_CROSS_COMPILER, BuildEnvironment, RunnerBuildPlan,
+                                          buildable_host, build_info_skeleton, cross_toolchain,
+                                          default_platforms, plan_builds, plan_runner_build, shell_line,
+                                          split_runner_name)
 
 EPILOG_EXAMPLES = """examples:
   bash scripts/build_runners.sh                       # this host's sme2-on + sme2-off
   bash scripts/build_runners.sh --platform android-arm64 --variants sme2-on,sme2-off-xnntrace
   bash scripts/build_runners.sh --platform linux-x86_64 --variants sme2-off,sme2-off-xnntrace --dry-run
   bash scripts/build_runners.sh --wheel               # the small runner against the pip wheel
+  bash scripts/build_runners.sh --platform linux-aarch64 --cross-compiler clang \
+      --variants sme2-on,sme2-off,sme2-on-xnntrace    # cross-build on x86_64, run under qemu-aarch64
 
 """
 DEFAULT_EXECUTORCH_DIR = "executorch"
@@ -72,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--kleidiai-dir", default=os.environ.get("KLEIDIAI_SOURCE_DIR"),
                         help="local KleidiAI sources for Arm builds (avoids the configure-time "
                              "download; default: $KLEIDIAI_SOURCE_DIR)")
+    parser.add_argument("--cross-compiler", choices=CROSS_COMPILERS, default=DEFAULT_CROSS_COMPILER,
+                        help="compiler for linux-aarch64 runners built on x86_64: " + CROSS_COMPILER_HELP)
     parser.add_argument("--flatc", default=None, help="host flatc for cross builds")
     parser.add_argument("--flatcc", default=None, help="host flatcc for cross builds")
     parser.add_argument("--ccache", choices=("auto", "on", "off"), default="auto",
@@ -112,7 +118,9 @@ def make_environment(args: argparse.Namespace, host: str) -> BuildEnvironment:
     if kleidiai is not None and not (kleidiai / "CMakeLists.txt").is_file():
         raise UserError(f"--kleidiai-dir {kleidiai} is not a KleidiAI source tree",
                         "point it at a KleidiAI checkout (the folder with CMakeLists.txt)")
+    cross_cc, cross_cxx = cross_toolchain(args.cross_compiler)
     return BuildEnvironment(
+        cross_compiler=args.cross_compiler, cross_cc=cross_cc, cross_cxx=cross_cxx,
         host_platform=host, python=sys.executable,
         runners_dir=resolve_repo_path(args.out_dir), build_root=resolve_repo_path(args.build_root),
         android_ndk=ndk, android_platform=args.android_platform, kleidiai_dir=kleidiai,

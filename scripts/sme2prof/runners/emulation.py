@@ -1,4 +1,4 @@
-"""Run the aarch64 wheel runner under ``qemu-aarch64`` to watch XNNPACK switch to SME kernels.
+"""Run aarch64 runners under ``qemu-aarch64`` to watch XNNPACK switch to SME/SME2 kernels.
 
 Why: most readers have no SME2 hardware. QEMU's user-mode emulator runs the aarch64
 wheel runner on any Linux x86_64 machine, and its ``-cpu`` option decides which
@@ -9,21 +9,25 @@ features at start, so the operator names in the ETDump change
 dispatch evidence is real; the timings are not (emulation is tens of times slower and
 not proportional to hardware), so every result is marked ``emulated``.
 
-The features recorded for an experiment are probed *inside* the emulator: the runner
-started with ``--cpu_features`` prints the hwcaps the emulated kernel ABI hands it
-(``getauxval``), the same source XNNPACK's cpuinfo reads. Nothing is assumed from the
-CPU string, so a newer QEMU that exposes SME2 shows up without code changes.
+Two kinds run emulated: the wheel runner (``wheel-aarch64-emulated``) and any source-built
+``linux-aarch64-*`` runner (or aarch64 binary path) whose experiment sets ``"cpu"``. The
+emulated CPU gets a 512-bit streaming vector length unless the ``cpu`` string sets
+``sme-default-vector-length`` itself (see ``qemu.effective_cpu``).
+
+The features recorded for an experiment are probed *inside* the emulator: the kit's probe
+(and the wheel runner started with ``--cpu_features``) prints the hwcaps the emulated kernel
+ABI hands it (``getauxval``), the same source XNNPACK's cpuinfo reads, and the streaming
+vector length. Nothing is assumed from the CPU string or the QEMU version.
 """
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 from sme2prof.errors import UserError
 from sme2prof.fileio import read_json
-from sme2prof.host_info import features_from_hwcaps
+from sme2prof.runners import qemu as qemu_tools
 from sme2prof.runners.registry import DEFAULT_EMULATED, EMULATED_RUNNERS
 from sme2prof.runners.spec import BUILD_INFO_NAME, ResolvedRunner
 from sme2prof.runners.wheel_build import INSTALL_FIX, find_wheel_runner
@@ -31,11 +35,12 @@ from sme2prof.runners.wheel_build import INSTALL_FIX, find_wheel_runner
 EMULATED_KIND = DEFAULT_EMULATED
 EMULATED_PLATFORM = EMULATED_RUNNERS[DEFAULT_EMULATED].platform
 DEFAULT_CPU = "max"
-QEMU = "qemu-aarch64"
+QEMU = qemu_tools.QEMU
 # Where Debian/Ubuntu's cross packages put the aarch64 loader, libc and libstdc++.
 SYSROOT_CANDIDATES = (Path("/usr/aarch64-linux-gnu"),)
 PROBE_TIMEOUT_S = 60
 _CPU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.,=+-]*$")
+ELF_MACHINES = {0x3E: "x86_64", 0xB7: "aarch64", 0x28: "arm", 0x03: "x86"}
 
 
 def resolve_emulated_runner(experiment: dict) -> ResolvedRunner:
@@ -49,13 +54,51 @@ def resolve_emulated_runner(experiment: dict) -> ResolvedRunner:
                           logs_kernels=False, target=target, emulated=True)
 
 
+def emulate_binary_runner(runner: ResolvedRunner, cpu: str | None) -> ResolvedRunner:
+    """A source-built (or given) aarch64 runner, now started under ``qemu-aarch64 -cpu cpu``."""
+    cpu = cpu or DEFAULT_CPU
+    _check_cpu(cpu)
+    assert runner.binary is not None
+    machine = elf_machine(runner.binary)
+    if machine != "aarch64":
+        raise UserError(f"runner {runner.name!r} is built for {machine or 'no known architecture (not ELF)'}, "
+                        f"so it cannot run under {QEMU} ({runner.binary})",
+                        "give an aarch64 runner (bash scripts/build_runners.sh --platform linux-aarch64), "
+                        "or remove \"cpu\" to run it natively")
+    qemu = qemu_tools.find_qemu()
+    qemu_cpu = qemu_tools.effective_cpu(cpu)
+    runner.command_prefix = [qemu, "-cpu", qemu_cpu, "-L", str(_sysroot()), str(runner.binary)]
+    runner.target = emulated_target(qemu, cpu)
+    runner.emulated = True
+    return runner
+
+
+def emulated_target(qemu: str, cpu: str) -> dict:
+    """Emulator, version, -cpu as given and as passed, features and vector length seen inside."""
+    qemu_cpu = qemu_tools.effective_cpu(cpu)
+    return {**qemu_tools.emulator_record(qemu), "cpu": cpu, "qemu_cpu": qemu_cpu,
+            "platform": EMULATED_PLATFORM, **qemu_tools.probe_cpu(qemu, qemu_cpu)}
+
+
+def elf_machine(binary: Path) -> str | None:
+    """The architecture an ELF binary is built for (``aarch64``, ``x86_64`` ...), None if not ELF."""
+    with open(binary, "rb") as handle:
+        header = handle.read(20)
+    if len(header) < 20 or header[:4] != b"\x7fELF":
+        return None
+    order = "little" if header[5] == 1 else "big"
+    code = int.from_bytes(header[18:20], order)
+    return ELF_MACHINES.get(code, f"machine {code:#x}")
+
+
 def probe_emulated_cpu(cpu: str, prefix: list[str] | None = None) -> dict:
     """Features of the emulated CPU ``cpu`` as a program inside the emulator sees them.
 
-    Returns ``{"emulator", "qemu_version", "cpu", "cpu_features": {sme, sme2, sve, ...},
-    "cpu_features_source", "hwcap", "hwcap2", "runner_cpu_features"}``; the
-    ``cpu_features`` keys are the manifest's host keys, so host and target compare.
-    ``prefix`` is the already-built emulator command line (saves a second runner lookup).
+    Returns ``{"emulator", "qemu_version", "cpu", "qemu_cpu", "cpu_features": {sme, sme2, sve, ...},
+    "cpu_features_source", "hwcap", "hwcap2", "sme_vector_length_bits", "runner_cpu_features"}``;
+    the ``cpu_features`` keys are the manifest's host keys, so host and target compare.
+    ``prefix`` is the already-built emulator command line of the wheel runner, whose own
+    ``--cpu_features`` answer is kept as ``runner_cpu_features`` (it also proves the runner starts).
     """
     if prefix is None:
         prefix, _ = _command_prefix(cpu)
@@ -74,14 +117,8 @@ def probe_emulated_cpu(cpu: str, prefix: list[str] | None = None) -> dict:
     if parsed is None:
         raise UserError(f"the emulated runner printed no hwcaps line for -cpu {cpu!r}",
                         "rebuild it: bash scripts/build_runners.sh --wheel --platform linux-aarch64")
-    hwcap, hwcap2, line = parsed
-    return {
-        "emulator": QEMU, "qemu_version": qemu_version(prefix[0]), "cpu": cpu,
-        "platform": EMULATED_PLATFORM,
-        "cpu_features": features_from_hwcaps(hwcap, hwcap2),
-        "cpu_features_source": f"getauxval(AT_HWCAP, AT_HWCAP2) inside {QEMU} -cpu {cpu}",
-        "hwcap": hex(hwcap), "hwcap2": hex(hwcap2), "runner_cpu_features": line,
-    }
+    _, _, line = parsed
+    return {**emulated_target(prefix[0], cpu), "runner_cpu_features": line}
 
 
 def parse_probe_output(text: str) -> tuple[int, int, dict[str, bool]] | None:
@@ -99,17 +136,18 @@ def parse_probe_output(text: str) -> tuple[int, int, dict[str, bool]] | None:
 
 
 def qemu_version(qemu: str | None = None) -> str:
-    qemu = qemu or _qemu()
-    out = subprocess.run([qemu, "--version"], capture_output=True, text=True).stdout
-    match = re.search(r"version (\S+)", out)
-    return match.group(1) if match else out.strip()
+    return qemu_tools.qemu_version(qemu or qemu_tools.find_qemu())
 
 
-def _command_prefix(cpu: str) -> tuple[list[str], dict]:
+def _check_cpu(cpu: str) -> None:
     if not _CPU_RE.match(cpu):
         raise UserError(f"invalid emulated cpu {cpu!r}",
                         "use a qemu-aarch64 CPU model with options, for example \"max\" or \"max,sme=off\"")
-    qemu = _qemu()
+
+
+def _command_prefix(cpu: str) -> tuple[list[str], dict]:
+    _check_cpu(cpu)
+    qemu = qemu_tools.find_qemu()
     sysroot = _sysroot()
     binary = find_wheel_runner(EMULATED_PLATFORM)
     info_path = binary.parent / BUILD_INFO_NAME
@@ -118,15 +156,9 @@ def _command_prefix(cpu: str) -> tuple[list[str], dict]:
     if not lib_dir or not Path(lib_dir).is_dir():
         raise UserError(f"the aarch64 ExecuTorch libraries the runner was built against are missing ({lib_dir})",
                         "bash scripts/build_runners.sh --wheel --platform linux-aarch64")
-    prefix = [qemu, "-cpu", cpu, "-L", str(sysroot), "-E", f"LD_LIBRARY_PATH={lib_dir}", str(binary)]
+    prefix = [qemu, "-cpu", qemu_tools.effective_cpu(cpu), "-L", str(sysroot), "-E",
+              f"LD_LIBRARY_PATH={lib_dir}", str(binary)]
     return prefix, info
-
-
-def _qemu() -> str:
-    qemu = shutil.which(QEMU)
-    if qemu is None:
-        raise UserError(f"{QEMU} is not installed (needed for the emulated aarch64 runner)", INSTALL_FIX)
-    return qemu
 
 
 def _sysroot() -> Path:

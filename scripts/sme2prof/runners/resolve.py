@@ -8,7 +8,8 @@ them before anything runs, with the fix.
 
 Resolution order for ``runner``: ``pybind``; ``wheel``; ``wheel-aarch64-emulated``;
 a built variant name ``<platform>-<sme2-on|sme2-off>[-xnntrace]`` (folder in
-``out/runners/``); otherwise a path to a binary.
+``out/runners/``); otherwise a path to a binary. A built variant or a path whose experiment
+sets ``"cpu"`` runs under ``qemu-aarch64 -cpu <cpu>`` (``emulation.emulate_binary_runner``).
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from sme2prof.host_info import executorch_version
 from sme2prof.paths import RUNNERS_DIR, SCRIPTS_DIR, resolve_repo_path
 from sme2prof.runners.registry import (EMULATED_RUNNERS, KERNEL_LOG_LEVEL, PLATFORMS, PYBIND,
                                       TIMING_VARIANTS, WHEEL, default_variants, split_variant_name,
-                                      variant_runner_name)
+                                      variant_runner_name, variants_for)
 from sme2prof.runners.spec import BUILD_INFO_NAME, ResolvedRunner
 
 if TYPE_CHECKING:  # the pipeline's validated experiment; runners do not import the pipeline
@@ -45,9 +46,10 @@ def resolve_runner(experiment: Experiment, host: dict) -> ResolvedRunner:
     parts = split_variant_name(name)
     if parts:
         check_variant_platform(experiment, host)
-        return _built_variant(name, parts[0])
+        check_variant_exists(name, *parts)
+        return _maybe_emulated(experiment, _built_variant(name, parts[0]))
     if "/" in name or os.sep in name or name.startswith("."):
-        return _runner_from_path(name)
+        return _maybe_emulated(experiment, _runner_from_path(name))
     raise UserError(f"experiment {experiment.name!r}: unknown runner {name!r}",
                     f"use {PYBIND}, {WHEEL}, {', '.join(EMULATED_RUNNERS)}, a built runner such as "
                     "linux-x86_64-sme2-off (folder in out/runners/), or a path to a binary")
@@ -78,6 +80,22 @@ def _wheel_runner(host: dict) -> ResolvedRunner:
                           binary=binary, logs_kernels=False)
 
 
+def _maybe_emulated(experiment: Experiment, runner: ResolvedRunner) -> ResolvedRunner:
+    """The runner as is, or under qemu-aarch64 when the experiment names an emulated ``cpu``."""
+    if experiment.cpu is None:
+        return runner
+    from sme2prof.runners.emulation import emulate_binary_runner  # probes qemu: only when asked for
+    return emulate_binary_runner(runner, experiment.cpu)
+
+
+def runs_emulated_here(experiment: Experiment, host: dict) -> bool:
+    """A built runner for a platform this host emulates, with an emulated ``cpu`` named."""
+    parts = split_variant_name(experiment.runner)
+    wanted = PLATFORMS[parts[0]] if parts else None
+    return (experiment.cpu is not None and wanted is not None and wanted.emulator is not None
+            and host.get("platform") == "linux-x86_64")
+
+
 def _emulated_runner(experiment: Experiment) -> ResolvedRunner:
     from sme2prof.runners.emulation import resolve_emulated_runner  # probes qemu: only when asked for
     return resolve_emulated_runner({"runner": experiment.runner, "cpu": experiment.cpu})
@@ -91,7 +109,7 @@ def check_variant_platform(experiment: Experiment, host: dict, config_path: str 
     """
     parts = split_variant_name(experiment.runner)
     here = host.get("platform")
-    if not parts or not here or parts[0] == here:
+    if not parts or not here or parts[0] == here or runs_emulated_here(experiment, host):
         return
     wanted = parts[0]
     problem = (f"experiment {experiment.name!r}: runner {experiment.runner!r} is for {wanted}, "
@@ -104,7 +122,26 @@ def check_variant_platform(experiment: Experiment, host: dict, config_path: str 
         machine = "a Mac with Apple silicon" if wanted.startswith("macos") else f"a {wanted} machine"
         fix = (f"run this config on {machine}, or use runner pybind, wheel or {', '.join(EMULATED_RUNNERS)} here "
                f"(or {_built_here(here)}, built with scripts/build_runners.sh)")
+        if PLATFORMS[wanted].emulator and here == "linux-x86_64":
+            fix = (f"add \"cpu\": \"max\" to experiment {experiment.name!r} to run it under "
+                   f"{PLATFORMS[wanted].emulator} (emulated: which kernels run, not how fast), or {fix}")
     raise UserError(problem, fix)
+
+
+SME2_ON_OFF_ELSEWHERE = ("to see SME2 on against off from a Linux x86_64 host, run linux-aarch64-sme2-on and "
+                         "linux-aarch64-sme2-off emulated (\"cpu\": \"max\"; which kernels run, not how fast), "
+                         "or use a Mac with M4 or an SME2 Android phone")
+
+
+def check_variant_exists(name: str, platform: str, variant: str) -> None:
+    """Refuse a variant that build_runners.sh never builds (sme2-on for x86_64): "build it"
+    would send the user to a build that refuses too."""
+    if variant in variants_for(platform):
+        return
+    baseline = variant.replace("sme2-on", "sme2-off")
+    raise UserError(f"runner {name!r} does not exist: {platform} has no SME/SME2, so no {variant} "
+                    f"variant is built for it",
+                    f"use {platform}-{baseline} on this CPU; {SME2_ON_OFF_ELSEWHERE}")
 
 
 def _built_here(here: str) -> str:
@@ -215,8 +252,19 @@ def guard_runner_mode(experiment: Experiment, runner: ResolvedRunner, cpu_featur
                             "use a -sme2-off runner (bash scripts/build_runners.sh) or set \"sme2\": \"any\"")
         return
     if built_with is False:
+        platform = info.get("platform")
+        if platform in PLATFORMS and not PLATFORMS[platform].arm:
+            raise UserError(f"experiment {name!r}: sme2 \"on\" but runner {runner.name!r} is built without "
+                            f"SME2 ({platform} has none)", f"set \"sme2\": \"off\"; {SME2_ON_OFF_ELSEWHERE}")
         raise UserError(f"experiment {name!r}: sme2 \"on\" but runner {runner.name!r} is built without SME2",
                         "use a -sme2-on runner, or set \"sme2\": \"off\"")
     if cpu_features is not None and not cpu_features.get("sme2"):
+        if runner.emulated:
+            target = runner.target or {}
+            which = (f" ({target.get('emulator', 'qemu-aarch64')} {target['qemu_version']} -cpu {target.get('cpu')})"
+                     if target.get("qemu_version") else "")
+            raise UserError(f"experiment {name!r}: sme2 \"on\" but the emulated CPU has no SME2{which}",
+                            "use \"cpu\": \"max\" with an emulator that has SME2 (QEMU 11.1+: "
+                            "bash scripts/install_emulation_tools.sh), or set \"sme2\": \"any\"")
         raise UserError(f"experiment {name!r}: sme2 \"on\" but {where} has no SME2, results would show no SME2",
                         "run on an SME2 machine (Apple M4, SME2 Android phone) or set \"sme2\": \"any\"")

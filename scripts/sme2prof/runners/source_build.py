@@ -14,7 +14,9 @@ XNNPACK's ``CMakeLists.txt`` and ``src/log.c``, ``third-party/CMakeLists.txt``.
 """
 from __future__ import annotations
 
+import re
 import shlex
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +33,43 @@ DEFAULT_ANDROID_PLATFORM = "android-26"
 ANDROID_ABI = "arm64-v8a"
 AARCH64_CROSS_TRIPLE = "aarch64-linux-gnu"
 
+# Cross compilers for linux-aarch64 on an x86_64 host (``build_runners.sh --cross-compiler``).
+# clang is the default: GCC 12 (Debian 12's aarch64-linux-gnu-g++) stops with an internal
+# compiler error on a KleidiAI source file and cannot build XNNPACK's SME/SME2 kernels at all,
+# so "gcc" is only for NEON-only variants with a newer GCC. clang links with lld because the
+# host's GNU ld is an x86_64 linker; it finds the GCC cross sysroot (/usr/aarch64-linux-gnu) by
+# itself from --target.
+CROSS_COMPILERS = ("clang", "gcc")
+DEFAULT_CROSS_COMPILER = "clang"
+CROSS_COMPILER_HELP = ("clang (default; links with lld against the aarch64-linux-gnu GCC sysroot) or "
+                       "gcc (aarch64-linux-gnu-gcc). clang because GCC 12 hits an internal compiler "
+                       "error on a KleidiAI file and GCC cannot build the SME2 kernels")
+
+
+def find_clang() -> tuple[str, str]:
+    """``clang``/``clang++``, or the newest versioned pair (Debian installs ``clang-19``)."""
+    if shutil.which("clang") and shutil.which("clang++"):
+        return "clang", "clang++"
+    versions = []
+    for directory in ("/usr/bin", "/usr/local/bin"):
+        for path in Path(directory).glob("clang++-*"):
+            match = re.fullmatch(r"clang\+\+-(\d+)", path.name)
+            if match and shutil.which(f"clang-{match.group(1)}"):
+                versions.append(int(match.group(1)))
+    if versions:
+        newest = max(versions)
+        return f"clang-{newest}", f"clang++-{newest}"
+    return "clang", "clang++"   # the compiler check then says how to install it
+
+
+def cross_toolchain(choice: str) -> tuple[str, str]:
+    """(C compiler, C++ compiler) for ``--cross-compiler choice``."""
+    if choice not in CROSS_COMPILERS:
+        raise UserError(f"unknown cross compiler '{choice}'", f"use one of: {', '.join(CROSS_COMPILERS)}")
+    if choice == "gcc":
+        return f"{AARCH64_CROSS_TRIPLE}-gcc", f"{AARCH64_CROSS_TRIPLE}-g++"
+    return find_clang()
+
 
 @dataclass
 class BuildEnvironment:
@@ -45,6 +84,7 @@ class BuildEnvironment:
     kleidiai_dir: Path | None = None
     flatc: str | None = None
     flatcc: str | None = None
+    cross_compiler: str = DEFAULT_CROSS_COMPILER   # "clang" or "gcc" (see CROSS_COMPILERS)
     cross_cc: str = "clang"
     cross_cxx: str = "clang++"
     compiler_launcher: str | None = None   # ccache: variants share most object files
@@ -206,9 +246,17 @@ def platform_cache(platform: str, env: BuildEnvironment) -> tuple[dict[str, str]
             "CMAKE_SYSTEM_PROCESSOR": "aarch64",
             "CMAKE_C_COMPILER": env.cross_cc,
             "CMAKE_CXX_COMPILER": env.cross_cxx,
-            "CMAKE_C_COMPILER_TARGET": AARCH64_CROSS_TRIPLE,
-            "CMAKE_CXX_COMPILER_TARGET": AARCH64_CROSS_TRIPLE,
         })
+        if env.cross_compiler == "clang":
+            cache.update({
+                "CMAKE_C_COMPILER_TARGET": AARCH64_CROSS_TRIPLE,
+                "CMAKE_CXX_COMPILER_TARGET": AARCH64_CROSS_TRIPLE,
+                # XNNPACK's hand-written .S kernels go through the ASM language, which
+                # takes its own target (without it clang assembles them for x86_64).
+                "CMAKE_ASM_COMPILER_TARGET": AARCH64_CROSS_TRIPLE,
+                "CMAKE_EXE_LINKER_FLAGS": "-fuse-ld=lld",
+            })
+        notes.append(f"cross compiler: {env.cross_compiler} ({env.cross_cxx})")
     if cross:
         if env.flatc:
             cache["FLATC_EXECUTABLE"] = env.flatc

@@ -208,8 +208,8 @@ def cpu_check(host: dict) -> Check:
            else "python scripts/android_pipeline.py --help (profile on an SME2 phone)")
     sme = " (SME without SME2)" if features.get("sme") else ""
     return Check("cpu", WARN, f"{where}: no SME2 on this CPU{sme}; SME2-on experiments need a Mac "
-                 "with M4 or an SME2 Android phone, or use `make emulate` to watch SME kernel "
-                 "dispatch under qemu", fix, data)
+                 "with M4 or an SME2 Android phone, or use `make emulate` to watch kernel dispatch on an "
+                 "emulated SME2 CPU (qemu)", fix, data)
 
 
 def models_check() -> Check:

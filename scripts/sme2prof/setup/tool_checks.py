@@ -98,6 +98,15 @@ def build_tool_checks(host_platform: str, required: bool) -> list[Check]:
 
 # ---------------------------------------------------------------- emulation
 
+def _has_sme2() -> bool:
+    """Whether the emulator the kit uses shows SME2 to a program (probed; False if it cannot be)."""
+    from sme2prof.runners import qemu
+    try:
+        return qemu.has_sme2(qemu.find_qemu())
+    except UserError:
+        return False
+
+
 def emulation_checks(host_platform: str, required: bool) -> list[Check]:
     """qemu-aarch64, the aarch64 cross compiler and sysroot that `make emulate` uses."""
     if host_platform != "linux-x86_64":
@@ -116,8 +125,11 @@ def emulation_checks(host_platform: str, required: bool) -> list[Check]:
         if major < QEMU_MIN_MAJOR:
             checks.append(problem("qemu-aarch64", required, f"version {version} is older than "
                                   f"{QEMU_MIN_MAJOR}.0 (SME emulation)", INSTALL_FIX))
+        elif not _has_sme2():
+            checks.append(Check("qemu-aarch64", WARN, f"version {version}: -cpu max has SME but no SME2 "
+                                "(QEMU 11.1+ has it)", INSTALL_FIX))
         else:
-            checks.append(Check("qemu-aarch64", OK, f"version {version}"))
+            checks.append(Check("qemu-aarch64", OK, f"version {version} (SME2 under -cpu max)"))
     except UserError as exc:
         checks.append(problem("qemu-aarch64", required, exc.message, exc.fix))
     cross = CROSS_COMPILERS[EMULATED_PLATFORM]
