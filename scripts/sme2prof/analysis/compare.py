@@ -9,8 +9,9 @@ change rather than one row that vanished and one that appeared.
 Every speedup has an interval (``stats.speedup_interval``) and a verdict: a line whose
 interval contains 1 is "no measurable difference", and a line whose median call is below
 the operator timer's 1 µs resolution is "unresolved" and gets no speedup at all. Category
-and operator times here are medians of per-iteration sums, the same statistic as the
-end-to-end median, so a speedup is always median(B) / median(A).
+and operator times here are 10 % trimmed means of per-iteration sums (see
+``LINE_STATISTIC``), the end-to-end figure is the median latency; a speedup is always
+the ratio of the figures printed next to it.
 """
 from __future__ import annotations
 
@@ -23,12 +24,20 @@ from sme2prof.analysis import categories
 from sme2prof.analysis.categories import path_key
 from sme2prof.analysis.result_analysis import ResultAnalysis
 from sme2prof.analysis.rows import CategoryComparison, Comparison, OperatorComparison, PathChange, Sides
-from sme2prof.analysis.stats import CONFIDENCE, at_resolution, ratio, speedup_interval
+from sme2prof.analysis.stats import (CONFIDENCE, MIN_EFFECT, TRIMMED_MEAN, at_resolution, centre,
+                                     ratio, speedup_interval)
 
 CONVENTION = "speedup = B time / A time (>1: A is faster)"
-INTERVAL_METHOD = (f"{100 * CONFIDENCE:.0f} % percentile bootstrap of the ratio of medians over "
-                   f"iterations (fixed seed); category and operator lines Bonferroni-adjusted "
-                   f"so each table as a whole holds at {100 * CONFIDENCE:.0f} %")
+# Category and operator lines compare 10 % trimmed means of per-iteration time, not medians:
+# XNNPACK's operator times are whole microseconds, so a median moves in 1 µs steps (2 µs vs
+# 3 µs reads as 1.5×); a trimmed mean averages over the steps and still drops outliers.
+LINE_STATISTIC = TRIMMED_MEAN
+INTERVAL_METHOD = (f"{100 * CONFIDENCE:.0f} % percentile bootstrap over iterations (fixed seed) of the "
+                   f"ratio of medians end to end, and of 10 % trimmed means per category and operator "
+                   f"(operator times are whole microseconds, so medians move in steps); category and "
+                   f"operator lines Bonferroni-adjusted so each table as a whole holds at "
+                   f"{100 * CONFIDENCE:.0f} %; a difference counts only when the whole interval "
+                   f"is more than {100 * MIN_EFFECT:.0f} % away from 1")
 
 # Verdicts: what a reader may conclude from one line of a comparison.
 FASTER = "A faster"
@@ -78,9 +87,11 @@ class _Series:
     calls_per_iteration: int = 0
     per_iteration_ms: list[float] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
+    calls_ms: list[float] = field(default_factory=list)      # every call's time
 
     def add(self, times_ms: list[float], name: str) -> None:
         self.calls_per_iteration += 1
+        self.calls_ms.extend(times_ms)
         if name not in self.names:
             self.names.append(name)
         if not self.per_iteration_ms:
@@ -90,13 +101,16 @@ class _Series:
             self.per_iteration_ms = [self.per_iteration_ms[i] + times_ms[i] for i in range(length)]
 
     @property
-    def median_ms(self) -> float:
-        return statistics.median(self.per_iteration_ms) if self.per_iteration_ms else 0.0
+    def centre_ms(self) -> float:
+        return centre(self.per_iteration_ms, LINE_STATISTIC) if self.per_iteration_ms else 0.0
 
     @property
     def resolved(self) -> bool:
-        """Is the median call at least the timer resolution (else the figure is mostly 0s and 1s)?"""
-        return at_resolution(self.median_ms, max(self.calls_per_iteration, 1))
+        """Is the median call at least the timer resolution (else the figure is mostly 0s and 1s)?
+
+        The same rule as the ``resolved`` column of operators.csv, over every call of the line.
+        """
+        return bool(self.calls_ms) and at_resolution(statistics.median(self.calls_ms))
 
 
 def _series(res: ResultAnalysis, key_of: Callable[[str, bool], str]) -> dict[str, _Series]:
@@ -115,15 +129,20 @@ def _category_key(name: str, delegated: bool) -> str:
 
 
 def verdict(interval: tuple[float, float] | None, resolved: bool = True) -> str:
-    """What a reader may conclude from a speedup interval."""
+    """What a reader may conclude from a speedup interval.
+
+    A difference counts only when the whole interval clears 1 by more than ``MIN_EFFECT``
+    (a minimum-effect test): an interval that contains 1, or that reaches into
+    1 ± MIN_EFFECT, is "no measurable difference".
+    """
     if not resolved:
         return UNRESOLVED
     if interval is None:
         return NO_INTERVAL
     low, high = interval
-    if low > 1:
+    if low > 1 + MIN_EFFECT:
         return FASTER
-    if high < 1:
+    if high < 1 / (1 + MIN_EFFECT):
         return SLOWER
     return NO_DIFFERENCE
 
@@ -131,13 +150,13 @@ def verdict(interval: tuple[float, float] | None, resolved: bool = True) -> str:
 def _line(a: _Series | None, b: _Series | None, confidence: float) -> tuple[
         float, float, float | None, tuple[float, float] | None, str]:
     """(A ms, B ms, speedup, interval, verdict) of one category or operator line."""
-    a_ms = a.median_ms if a else 0.0
-    b_ms = b.median_ms if b else 0.0
+    a_ms = a.centre_ms if a else 0.0
+    b_ms = b.centre_ms if b else 0.0
     if not a or not b:
         return a_ms, b_ms, None, None, ONLY_ONE_SIDE
     if not (a.resolved and b.resolved):
         return a_ms, b_ms, None, None, UNRESOLVED
-    interval = speedup_interval(a.per_iteration_ms, b.per_iteration_ms, confidence)
+    interval = speedup_interval(a.per_iteration_ms, b.per_iteration_ms, confidence, LINE_STATISTIC)
     return a_ms, b_ms, ratio(b_ms, a_ms), interval, verdict(interval)
 
 
