@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sme2prof.fileio import write_text_atomic
-from sme2prof.analysis.categories import NON_DELEGATED, classify
+from sme2prof.analysis.categories import classify
 from sme2prof.analysis.etdump_reader import EXECUTE_EVENT
 from sme2prof.analysis.result_analysis import ResultAnalysis
 
@@ -43,10 +43,6 @@ class Span:
     duration_us: float
 
 
-def _start(starts: list[float], i: int, fallback_us: float, origin: float) -> float:
-    return (starts[i] - origin) / TICKS_PER_US if i < len(starts) else fallback_us
-
-
 def spans(res: ResultAnalysis) -> list[Span]:
     """Every event of every kept iteration of one result, in time order per iteration."""
     data = res.data
@@ -55,24 +51,21 @@ def spans(res: ResultAnalysis) -> list[Span]:
     stamps = [s for s in (*data.execute_starts, *(p for o in data.operators for p in o.starts[:1])) if s]
     origin = min(stamps) if stamps else 0.0
     src = res.source
+    events = [("execute", EXECUTE_EVENT, "", data.execute_ms, data.execute_starts)]
+    events += [(p.kind, p.kind, "", p.times_ms, p.starts) for p in data.partitions]
+    events += [("operator", o.event_name, classify(o.name, o.delegated).category, o.times_ms, o.starts)
+               for o in data.operators]
     out: list[Span] = []
-    iterations = max([len(data.execute_ms), *(len(o.times_ms) for o in data.operators)], default=0)
+    iterations = max((len(times) for *_, times, _ in events), default=0)
     cursor = 0.0               # where an event without a start stamp is placed
     for i in range(iterations):
-        def add(kind: str, name: str, category: str, times: list[float], starts: list[float]) -> None:
+        for kind, name, category, times, starts in events:
             if i < len(times):
-                start = _start(starts, i, cursor, origin)
+                start = (starts[i] - origin) / TICKS_PER_US if i < len(starts) else cursor
                 out.append(Span(src.name, src.experiment, src.threads, i + 1, kind, name, category,
                                 start, times[i] * 1000.0))
-        add("execute", EXECUTE_EVENT, "", data.execute_ms, data.execute_starts)
-        for part in data.partitions:
-            add(part.kind, part.kind, "", part.times_ms, part.starts)
-        for op in data.operators:
-            category = classify(op.name, op.delegated).category if op.delegated else NON_DELEGATED
-            add("operator", op.event_name, category, op.times_ms, op.starts)
         if out:
-            last = out[-1]
-            cursor = max(cursor, last.start_us + last.duration_us)
+            cursor = max(cursor, out[-1].start_us + out[-1].duration_us)
     return out
 
 
@@ -100,7 +93,7 @@ def chrome_trace(all_spans: list[Span]) -> dict:
     for s in all_spans:
         events.append({"ph": "X", "name": s.name, "cat": s.category or s.kind, "pid": pids[s.experiment],
                        "tid": s.threads or 0, "ts": round(s.start_us, 3), "dur": round(s.duration_us, 3),
-                       "args": {"result": s.result, "iteration": s.iteration, "kind": s.kind}})
+                       "args": {"iteration": s.iteration}})
     return {"traceEvents": events, "displayTimeUnit": "ms"}
 
 
