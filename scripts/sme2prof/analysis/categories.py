@@ -33,7 +33,8 @@ _PARENS = re.compile(r"\(([^)]*)\)")
 MICROKERNEL_SUFFIXES = ("Average Pooling", "Conv2D HWC2CHW", "DWConv", "GEMM", "IGEMM", "Reduce",
                         "Reduce2", "Pixelwise Average Pooling", "SPMM", "Subconv2D", "Transpose",
                         "VMulCAddC")
-_SUFFIXED = re.compile(r"^(.*\))\s+(" + "|".join(re.escape(s) for s in MICROKERNEL_SUFFIXES) + r")$")
+_SUFFIXED = re.compile(r"^(.*?\S)\s+(" + "|".join(re.escape(s) for s in sorted(MICROKERNEL_SUFFIXES, key=len, reverse=True))
+                       + r")$")
 
 
 @dataclass(frozen=True)
