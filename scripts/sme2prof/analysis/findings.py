@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sme2prof.analysis import categories
 from sme2prof.analysis.categories import NON_DELEGATED
-from sme2prof.analysis.compare import MEASURED, NO_DIFFERENCE, UNRESOLVED
+from sme2prof.analysis.compare import MEASURED, NO_DIFFERENCE, NO_INTERVAL, UNRESOLVED
 from sme2prof.analysis.rows import Comparison, ResultSummary
 from sme2prof.analysis.stats import NOISY_CV, OPERATOR_RESOLUTION_MS
 
@@ -26,6 +26,8 @@ def speedup_text(speedup: float | None, low: float | None, high: float | None, v
         return f"{_x(speedup)}× (interval {interval_text(low, high)})"
     if verdict == NO_DIFFERENCE:
         return f"no measurable difference (interval {interval_text(low, high)})"
+    if verdict == NO_INTERVAL:
+        return "no interval (fewer than 3 iterations on a side)"
     if verdict == UNRESOLVED:
         return (f"no measurable difference (below the {OPERATOR_RESOLUTION_MS * 1000:g} µs "
                 f"operator timer resolution)")
