@@ -7,7 +7,8 @@ that moved from 'Fully Connected (NC, F32) GEMM' to '(NC, PF32)' is one row with
 change rather than one row that vanished and one that appeared.
 
 Every speedup has an interval (``stats.speedup_interval``) and a verdict: a line whose
-interval contains 1 is "no measurable difference", and a line whose median call is below
+interval contains 1, or does not clear 1 by more than ``stats.MIN_EFFECT``, is "no
+measurable difference", and a line whose median call is below
 the operator timer's 1 µs resolution is "unresolved" and gets no speedup at all. Category
 and operator times here are 10 % trimmed means of per-iteration sums (see
 ``LINE_STATISTIC``), the end-to-end figure is the median latency; a speedup is always

@@ -13,7 +13,7 @@ from sme2prof.analysis.exports import TIMELINE_NAME, TRACE_NAME
 from sme2prof.analysis.findings import speedup_text
 from sme2prof.analysis.result_analysis import EMULATED_LABEL
 from sme2prof.analysis.rows import Comparison, ResultSummary, Summary
-from sme2prof.analysis.stats import NOISY_CV, OPERATOR_RESOLUTION_MS, TRIM
+from sme2prof.analysis.stats import MIN_EFFECT, NOISY_CV, OPERATOR_RESOLUTION_MS, TRIM
 
 RESOLUTION_US = f"{OPERATOR_RESOLUTION_MS * 1000:g} µs"
 
@@ -224,12 +224,14 @@ def render_report(summary: Summary) -> str:
     if summary.comparisons:
         lines += ["## Comparisons", "",
                   "Times are medians per iteration. Every speedup comes with its interval: "
-                  f"{summary.comparisons[0].interval_method}. A line whose interval contains 1 says "
-                  "**no measurable difference** instead of a speedup, and the findings never rank it. "
+                  f"{summary.comparisons[0].interval_method}. A line whose interval contains 1 (or does not "
+                  f"clear 1 by more than {100 * MIN_EFFECT:.0f} %) says **no measurable difference** instead "
+                  "of a speedup, and the findings never rank it. "
                   f"XNNPACK times each operator call in whole microseconds (resolution {RESOLUTION_US} "
                   "per call): an operator or category whose median call is below that is unresolved "
                   "and gets no speedup. The interval covers the variation between iterations, not "
-                  "a change of conditions between the two runs.", ""]
+                  "a change of conditions between the two runs (the reason for the margin); an A/A "
+                  "comparison, the same experiment twice, shows what this computer can resolve.", ""]
         for cmp in summary.comparisons:
             lines += _comparison(cmp)
     lines += _unknown(results)
