@@ -23,6 +23,7 @@ import pytest
 from kit_helpers import exported, run_script
 
 NO_DIFFERENCE = "no measurable difference"
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _experiment(name: str, runs: int) -> dict:
@@ -43,8 +44,11 @@ def _pipeline(tmp_path: Path, model: Path, experiments: list[dict], pairs: list[
 
 @pytest.fixture(scope="module")
 def aa(tmp_path_factory):
+    """The shipped A/A config, with a real toy_cnn export."""
     tmp = tmp_path_factory.mktemp("aa")
-    return _pipeline(tmp, exported("toy_cnn"), [_experiment("a", 30), _experiment("b", 30)], [["a", "b"]])
+    config = json.loads((REPO_ROOT / "configs/examples/aa_toy_cnn.json").read_text())
+    assert [(e["runner"], e["runs"], e["threads"]) for e in config["experiments"]] == [("pybind", 30, [1])] * 2
+    return _pipeline(tmp, exported("toy_cnn"), config["experiments"], config["analysis"]["compare_pairs"])
 
 
 def test_aa_comparison_says_no_measurable_difference_everywhere(aa):
