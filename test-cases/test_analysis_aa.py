@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from kit_helpers import exported, run_script
+from sme2prof.analysis.stats import MIN_EFFECT
 
 NO_DIFFERENCE = "no measurable difference"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -56,7 +57,10 @@ def test_aa_comparison_says_no_measurable_difference_everywhere(aa):
     summary = json.loads((analysis / "summary.json").read_text())
     (cmp,) = summary["comparisons"]
     assert (cmp["a"], cmp["b"]) == ("a", "b")
-    assert cmp["verdict"] == NO_DIFFERENCE and cmp["ci_low"] < 1 < cmp["ci_high"]
+    assert cmp["verdict"] == NO_DIFFERENCE
+    # the interval reaches into 1 ± 10 % (identical runs can differ by a little more than
+    # their iterations' spread: the reason for the margin, see stats.MIN_EFFECT)
+    assert cmp["ci_low"] <= 1 + MIN_EFFECT and cmp["ci_high"] >= 1 / (1 + MIN_EFFECT)
     assert cmp["categories"] and cmp["operators"]
     for line in cmp["categories"] + cmp["operators"]:
         assert line["verdict"] in (NO_DIFFERENCE, "unresolved"), line
