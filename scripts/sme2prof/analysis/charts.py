@@ -160,7 +160,7 @@ def comparison_chart(cmp: Comparison, path: Path) -> Path | None:
     ax.set_yticks(ys, [c.category for c in cats], fontsize=11)
     xmax = max(max(c.a_ms, c.b_ms) for c in cats)
     ax.set_xlim(0, xmax * 1.4)
-    ax.set_xlabel("time per inference (ms, trimmed mean)", fontsize=11)
+    ax.set_xlabel("time per inference (ms, interquartile mean)", fontsize=11)
     em = " — emulated, not a performance result" if cmp.emulated else ""
     ax.set_title(f"{shorten(cmp.a, 40)} vs {shorten(cmp.b, 40)}: end to end {_said(cmp.speedup, cmp.verdict)}{em}",
                  fontsize=13)

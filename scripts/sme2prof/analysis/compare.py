@@ -10,7 +10,7 @@ Every speedup has an interval (``stats.speedup_interval``) and a verdict: a line
 interval contains 1, or does not clear 1 by more than ``stats.MIN_EFFECT``, is "no
 measurable difference", and a line whose median call is below
 the operator timer's 1 µs resolution is "unresolved" and gets no speedup at all. Category
-and operator times here are 10 % trimmed means of per-iteration sums (see
+and operator times here are interquartile means of per-iteration sums (see
 ``LINE_STATISTIC``), the end-to-end figure is the median latency; a speedup is always
 the ratio of the figures printed next to it.
 """
@@ -25,16 +25,18 @@ from sme2prof.analysis import categories
 from sme2prof.analysis.categories import path_key
 from sme2prof.analysis.result_analysis import ResultAnalysis
 from sme2prof.analysis.rows import CategoryComparison, Comparison, OperatorComparison, PathChange, Sides
-from sme2prof.analysis.stats import (CONFIDENCE, MIN_EFFECT, TRIMMED_MEAN, at_resolution, centre,
+from sme2prof.analysis.stats import (CONFIDENCE, INTERQUARTILE_MEAN, MIN_EFFECT, at_resolution, centre,
                                      ratio, speedup_interval)
 
 CONVENTION = "speedup = B time / A time (>1: A is faster)"
-# Category and operator lines compare 10 % trimmed means of per-iteration time, not medians:
-# XNNPACK's operator times are whole microseconds, so a median moves in 1 µs steps (2 µs vs
-# 3 µs reads as 1.5×); a trimmed mean averages over the steps and still drops outliers.
-LINE_STATISTIC = TRIMMED_MEAN
+# Category and operator lines compare interquartile means (the mean of the middle half) of
+# per-iteration time, not medians: XNNPACK's operator times are whole microseconds, so a
+# median moves in 1 µs steps (2 µs vs 3 µs reads as 1.5×); the interquartile mean averages
+# over the steps and still ignores the slowest quarter (on a busy machine, more than one
+# iteration in ten can be preempted, which a 10 % trimmed mean lets in).
+LINE_STATISTIC = INTERQUARTILE_MEAN
 INTERVAL_METHOD = (f"{100 * CONFIDENCE:.0f} % percentile bootstrap over iterations (fixed seed) of the "
-                   f"ratio of medians end to end, and of 10 % trimmed means per category and operator "
+                   f"ratio of medians end to end, and of interquartile means per category and operator "
                    f"(operator times are whole microseconds, so medians move in steps); category and "
                    f"operator lines Bonferroni-adjusted so each table as a whole holds at "
                    f"{100 * CONFIDENCE:.0f} %; a difference counts only when the whole interval "

@@ -223,7 +223,8 @@ def render_report(summary: Summary) -> str:
     lines.append("")
     if summary.comparisons:
         lines += ["## Comparisons", "",
-                  "Times are medians per iteration. Every speedup comes with its interval: "
+                  "Times per iteration: the latency (median) end to end, interquartile means per "
+                  "category and operator. Every speedup comes with its interval: "
                   f"{summary.comparisons[0].interval_method}. A line whose interval contains 1 (or does not "
                   f"clear 1 by more than {100 * MIN_EFFECT:.0f} %) says **no measurable difference** instead "
                   "of a speedup, and the findings never rank it. "

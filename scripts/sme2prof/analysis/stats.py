@@ -132,7 +132,8 @@ def ratio(numerator: float | None, denominator: float | None) -> float | None:
 
 
 MEDIAN = "median"
-TRIMMED_MEAN = "trimmed mean"
+INTERQUARTILE_MEAN = "interquartile mean"     # the mean of the middle half (25 % cut at each end)
+_TRIMS = {INTERQUARTILE_MEAN: 0.25}
 
 
 def _centres(samples, statistic: str):
@@ -142,13 +143,13 @@ def _centres(samples, statistic: str):
     if statistic == MEDIAN:
         return np.median(samples, axis=1)
     ordered = np.sort(samples, axis=1)
-    cut = int(samples.shape[1] * TRIM)
+    cut = int(samples.shape[1] * _TRIMS[statistic])
     return ordered[:, cut:samples.shape[1] - cut].mean(axis=1)
 
 
 def centre(values: Sequence[float], statistic: str) -> float:
-    """The statistic a speedup is a ratio of: the median, or the 10 % trimmed mean."""
-    return statistics.median(values) if statistic == MEDIAN else trimmed_mean(values)
+    """The statistic a speedup is a ratio of: the median, or the interquartile mean."""
+    return statistics.median(values) if statistic == MEDIAN else trimmed_mean(values, _TRIMS[statistic])
 
 
 def speedup_interval(a_values: Sequence[float], b_values: Sequence[float],
@@ -156,7 +157,7 @@ def speedup_interval(a_values: Sequence[float], b_values: Sequence[float],
     """Interval for speedup = centre(B) / centre(A): percentile bootstrap over iterations.
 
     Why this one: the centre is what the report quotes (the median end to end, the
-    trimmed mean for operators, see compare.py), both robust to the odd slow iteration;
+    interquartile mean for operators, see compare.py), both robust to slow iterations;
     latencies are skewed, so no normal approximation; the percentile bootstrap needs no
     model of the distribution and works for a ratio. Each side's iterations are
     resampled independently (A and B are separate runs), ``BOOTSTRAP_RESAMPLES`` times,
