@@ -104,13 +104,23 @@ def test_transformer_categories_and_layers(vit_analysis):
 def test_cli_writes_combined_analysis_for_two_runs(tmp_path):
     out = tmp_path / "combined"
     proc = run_script("analyze_results.py", str(toy_cnn_run()), str(transformer_run()),
-                      "--compare", "first", "vit", "--out", str(out), "--no-charts")
+                      "--compare", "second", "first", "--out", str(out), "--no-charts")
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((out / "summary.json").read_text())
     assert [r["name"] for r in summary["results"]] == ["first", "second", "vit"]
-    assert summary["comparisons"][0]["a"] == "first"
+    assert summary["comparisons"][0]["a"] == "second"
     assert {r["run_id"] for r in summary["runs"]} == {toy_cnn_run().name, transformer_run().name}
     assert "report:" in proc.stdout
+
+
+def test_a_comparison_of_two_models_is_refused_naming_both(tmp_path):
+    out = tmp_path / "mixed"
+    proc = run_script("analyze_results.py", str(toy_cnn_run()), str(transformer_run()),
+                      "--compare", "first", "vit", "--out", str(out), "--no-charts")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "error: cannot compare first (toy_cnn fp32) with vit (vit_tiny fp32)" in proc.stderr
+    assert "fix: " in proc.stderr and "Traceback" not in proc.stderr
+    assert not out.exists()
 
 
 def test_emulated_results_are_labelled_everywhere(tmp_path):

@@ -28,13 +28,13 @@ SME_OFF = "aarch64-qemu-cpu-max-sme-off"
 # The columns users' spreadsheets and scripts rely on. Renaming a record field renames its
 # column; this list is the reminder that such a rename changes a published file.
 PUBLISHED_COLUMNS = {
-    "latency.csv": "result,status,emulated,source,count,median_ms,p10_ms,p90_ms,mean_ms,std_ms,cv,"
-                   "min_ms,max_ms,noisy",
+    "latency.csv": "result,status,emulated,source,count,median_ms,p10_ms,p90_ms,p95_ms,p99_ms,mean_ms,"
+                   "trimmed_mean_ms,std_ms,cv,min_ms,max_ms,outliers,noisy,runner_clock_median_ms,iterations_ms",
     "operators.csv": "result,name,delegated,category,subcategory,dtypes,packed,calls_per_iteration,calls,"
-                     "total_ms,per_iteration_ms,median_ms,share",
+                     "total_ms,per_iteration_ms,median_ms,resolved,known,share",
     "categories.csv": "result,category,total_ms,per_iteration_ms,share,operators,top_subcategory",
     "kernels.csv": "result,name,isa_class,dtype,op,kind,isa,count,operators",
-    "comparisons.csv": "a,b,scope,item,a_ms,b_ms,speedup,path_changed,a_names,b_names",
+    "comparisons.csv": "a,b,scope,item,a_ms,b_ms,speedup,ci_low,ci_high,verdict,path_changed,a_names,b_names",
     "kernel_diff.csv": "comparison,operator,a_operators,b_operators,a_kernels,b_kernels,a_isa,b_isa,status",
 }
 
@@ -91,6 +91,9 @@ def test_kernel_and_latency_cells_are_the_summary_values(analysis):
     for row, res in zip(_rows(analysis.out_dir / "latency.csv"), analysis.summary["results"], strict=True):
         assert (row.pop("result"), row.pop("status"), row.pop("emulated"), row.pop("source")) == (
             res["name"], res["status"], str(res["emulated"]), res["latency_source"])
+        assert row.pop("runner_clock_median_ms") == _cell(res["runner_clock_median_ms"])
+        raw = [float(v) for v in row.pop("iterations_ms").split(";")]      # the raw iterations
+        assert len(raw) == res["latency"]["count"] and min(raw) == res["latency"]["min_ms"]
         assert row == {column: _cell(res["latency"][column]) for column in row}
 
 

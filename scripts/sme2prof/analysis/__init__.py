@@ -2,7 +2,8 @@
 
 The host and Android pipelines call ``analyze_runs([run_dir])`` after a run; the
 ``analyze_results.py`` entry script calls ``main``. Outputs (``<run>/analysis/``):
-summary.json, CSV tables, PNG charts and report.md.
+summary.json, CSV tables, PNG charts, report.md, and the per-event timeline.csv and
+trace.json (Perfetto / chrome://tracing).
 """
 from __future__ import annotations
 

@@ -19,7 +19,8 @@ from sme2prof.errors import UserError
 from sme2prof.fileio import read_json, write_json_atomic, write_text_atomic
 from sme2prof.paths import OUT_DIR, display_path
 from sme2prof.analysis import charts
-from sme2prof.analysis.compare import compare as compare_results, resolve_pairs
+from sme2prof.analysis.compare import check_same_model, compare as compare_results, resolve_pairs
+from sme2prof.analysis.exports import write_exports
 from sme2prof.analysis.etdump_reader import NamedFileUnusable, etdump_problem, read_etdump
 from sme2prof.analysis.findings import comparison_findings, partition_findings, result_findings
 from sme2prof.analysis import kernel_diff
@@ -185,13 +186,15 @@ def _earlier_analysis_files(out: Path) -> set[str]:
 
 def analyze_runs(run_dirs: list[Path], compare_pairs: list[tuple[str, str]] | None = None,
                  out_dir: Path | None = None, *, etrecord: Path | None = None,
-                 kernel_trace: Path | None = None, warmup: int = 0,
+                 kernel_trace: Path | None = None, warmup: int | None = None,
                  charts_enabled: bool = True, progress: bool = False,
                  compare: list[tuple[str, str]] | None = None) -> AnalysisResult:
     """Analyse run directories (or ETDump files) and write summary, CSVs, charts, report.
 
     ``compare`` (or ``compare_pairs``) lists (A, B) result names; A is measured against
     baseline B. Without it, the manifest's ``analysis.compare_pairs`` are used.
+    ``warmup`` applies to bare ETDump files (run directories use their manifest's);
+    None drops a cold first execution when there is one (``stats.cold_first``).
     """
     started = time.perf_counter()
     inputs = collect_inputs([Path(p) for p in run_dirs], etrecord, kernel_trace, warmup)
@@ -201,6 +204,10 @@ def analyze_runs(run_dirs: list[Path], compare_pairs: list[tuple[str, str]] | No
     for s in inputs.sources:
         experiments.setdefault(s.experiment, []).append((s.name, s.threads))
     resolved = resolve_pairs(list(pairs) if pairs else inputs.compare_pairs, names, experiments)
+    exports = {r.run_id: r.model.get("export") or {} for r in _run_entries(inputs)}
+    run_of = {s.name: s.run_id for s in inputs.sources}
+    for a, b in resolved:           # before minutes of parsing: refuse a meaningless ratio now
+        check_same_model(a, run_of[a], b, run_of[b], exports)
     out = Path(out_dir) if out_dir else default_analysis_dir(inputs)
     check_out_dir(out, inputs.run_dirs, named_by_user=out_dir is not None)
     for note in inputs.notes:
@@ -249,22 +256,26 @@ def _analyse_and_write(inputs: Inputs, resolved: list[tuple[str, str]], out: Pat
         raise UserError("nothing could be analysed: " + "; ".join(problems),
                         "fix the problems above (usually: run the failed experiments again)")
     by_name = {a.name: a for a in analyses}
+    runs = _run_entries(inputs)
+    exports = {r.run_id: r.model.get("export") or {} for r in runs}
     comparisons = []
     diff_lines = []
     for a, b in resolved:
         if by_name[a].data is None or by_name[b].data is None:
             problems.append(f"comparison {a} vs {b} skipped: one side has no ETDump data")
             continue
+        t0 = time.perf_counter()
         comparisons.append(compare_results(by_name[a], by_name[b]))
         diff_lines += kernel_diff.kernel_diff(comparisons[-1], by_name[a], by_name[b])
+        _say(progress, f"compared {a} with {b} (intervals: bootstrap) in {time.perf_counter() - t0:.2f} s")
+    for a in analyses:
+        if a.data is not None and a.data.warmup_detected and a.data.warmup_dropped:
+            _say(progress, f"{a.name}: " + next(n for n in a.data.notes if n.startswith("warm-up:")))
 
-    runs = _run_entries(inputs)
-    model_names: dict[str | None, str | None] = {
-        r.run_id: (r.model.get("export") or {}).get("model") for r in runs}
+    model_names: dict[str | None, str | None] = {run_id: e.get("model") for run_id, e in exports.items()}
     results = [a.summary(model_names.get(a.source.run_id)) for a in analyses]
     findings = [f for r in results for f in result_findings(r)]
-    exports = {r.run_id: r.model.get("export") for r in runs}
-    findings += [f for r in results for f in partition_findings(r, exports.get(r.run_id))]
+    findings += [f for r in results for f in partition_findings(r, exports.get(r.run_id) or None)]
     findings += [f for c in comparisons for f in comparison_findings(c)]
 
     chart_files = []
@@ -278,7 +289,8 @@ def _analyse_and_write(inputs: Inputs, resolved: list[tuple[str, str]], out: Pat
             fname = f"compare_{i}.png"
             if charts.comparison_chart(c, out / fname):
                 chart_files.append(ChartFile(file=fname, title=f"{c.a} vs {c.b}"))
-    tables = write_tables(results, comparisons, out)
+    tables = write_tables(results, comparisons, out, {a.name: a.latency_values for a in analyses}) \
+        + write_exports(analyses, out)
     diff_csv = kernel_diff.write_kernel_diff(diff_lines, out)
     tables += [diff_csv] if diff_csv else []
     summary = Summary(

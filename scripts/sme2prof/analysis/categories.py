@@ -26,6 +26,15 @@ PACKED_DTYPES = ("PF32", "PF16", "PQS8", "QP8")
 _INSTANCE_SUFFIX = re.compile(r"\s*#\d+\s*$")
 _NATIVE_PREFIX = "native_call_"
 _PARENS = re.compile(r"\(([^)]*)\)")
+# What XNNPACK's profiler appends to an operator name when the operator's microkernel type
+# is not "Default" (src/xnnpack/microkernel-type-defs.inc): "Convolution (NHWC, F32) IGEMM".
+# The category comes from the name before it, so a suffix never moves an operator
+# ("Mean (ND) Transpose" is still a reduction); it may refine the sub-category (DWConv).
+MICROKERNEL_SUFFIXES = ("Average Pooling", "Conv2D HWC2CHW", "DWConv", "GEMM", "IGEMM", "Reduce",
+                        "Reduce2", "Pixelwise Average Pooling", "SPMM", "Subconv2D", "Transpose",
+                        "VMulCAddC")
+_SUFFIXED = re.compile(r"^(.*?\S)\s+(" + "|".join(re.escape(s) for s in sorted(MICROKERNEL_SUFFIXES, key=len, reverse=True))
+                       + r")$")
 
 
 @dataclass(frozen=True)
@@ -63,32 +72,39 @@ class Category:
 # others), the first match wins, so specific patterns come before general ones
 # ("depthwise" before "convolution").
 CATEGORIES: tuple[Category, ...] = (
+    # "\bconv" and "\blinear\b", not "conv" and "linear": "Convert (NC, F32, QD8)" is a
+    # quantisation conversion and "Resize Bilinear (NHWC)" a resize, both data movement.
     Category(CONV, "#1f77b4", word="convolution", matmul=True, rules=(
         Rule(r"dwconv|depthwise", "depthwise convolution"),
         Rule(r"deconvolution|conv_transpose|convolution_backward", "deconvolution"),
-        Rule(r"convolution|^conv", "convolution"),
+        Rule(r"convolution|^conv(\d?d)?\b", "convolution"),
     )),
     Category(GEMM, "#ff7f0e", word="matrix multiplication", matmul=True, rules=(
         Rule(r"batch matrix multiply|\bbmm\b|matmul", "batch matrix multiply"),
         Rule(r"dynamic fully connected", "dynamic fully connected"),
-        Rule(r"fully connected|linear|addmm|\bmm\b", "fully connected"),
+        Rule(r"fully connected|\blinear\b|addmm|\bmm\b", "fully connected"),
     )),
     Category(DATA_MOVEMENT, "#d62728", mention_from=0.10, rules=(
         Rule(r"transpose|permute", "transpose"),
         Rule(r"pack lh|pack_lh|packlh", "pack LH"),
-        Rule(r"reshape|view|squeeze|unsqueeze", "reshape"),
+        Rule(r"reshape|view|squeeze|unsqueeze|expand dims|fuse dims|split dims", "reshape"),
         Rule(r"concatenate|\bcat\b", "concatenate"),
         Rule(r"slice|split|select|index", "slice"),
-        Rule(r"convert|to_copy|_to_dim_order", "convert"),
+        Rule(r"convert|to_copy|_to_dim_order|quantize", "convert"),
         Rule(r"expand|broadcast|repeat", "expand"),
-        Rule(r"copy|clone|pad", "copy"),
-        Rule(r"resize|upsample|depth to space|space to depth", "resize"),
+        Rule(r"copy(?! ?sign)|clone|pad", "copy"),
+        Rule(r"resize|upsample|depth to space|space to depth|unpooling", "resize"),
     )),
     Category(ELEMENTWISE, "#2ca02c", rules_last=True, rules=(
+        Rule(r"squared difference|copy ?sign|prelu|modulus|atan2|bitwise (and|or|xor)|shift|"
+             r"binary elementwise", "binary"),
         Rule(r"gelu|sigmoid|hardswish|hard.?swish|tanh|relu|elu|swish|silu|exp\b|log\b|"
-             r"sqrt|rsqrt|square|abs|negate|clamp|floor|ceil|round|leaky", "activation"),
+             r"sqrt|rsqrt|square|abs|negate|clamp|floor|ceil|round|leaky|reciprocal|cube root|"
+             r"cosine|sine|\bsign\b|count leading zeros|population count|bitwise not|"
+             r"unary elementwise", "activation"),
+        Rule(r"rope\b|rotary", "rotary embedding"),
         Rule(r"add|subtract|\bsub\b|multiply|\bmul\b|divide|\bdiv\b|maximum|minimum|"
-             r"squared difference|prelu|power|copysign", "binary"),
+             r"power|\bpow\b", "binary"),
     )),
     Category(OTHER, "#9467bd", rules=(
         Rule(r"softmax", "softmax"),
@@ -130,6 +146,7 @@ class OperatorKind:
     subcategory: str
     dtypes: tuple[str, ...]
     delegated: bool
+    known: bool = True    # False: no rule matched, so "Other" is a guess the report lists
 
     @property
     def packed(self) -> bool:
@@ -162,19 +179,32 @@ def operator_dtypes(name: str) -> tuple[str, ...]:
     return tuple(t for t in tokens[1:] if t)
 
 
-def classify(name: str, delegated: bool = True) -> OperatorKind:
-    """Category and sub-category of an operator name (with or without '#k')."""
-    base = strip_instance(name)
-    lowered = base.lower()
-    category, subcategory = OTHER, "other"
+def _match(lowered: str) -> tuple[str, str] | None:
     for pattern, cat, sub in _compiled(CATEGORIES):
         if pattern.search(lowered):
-            category, subcategory = cat, sub
-            break
+            return cat, sub
+    return None
+
+
+def classify(name: str, delegated: bool = True) -> OperatorKind:
+    """Category and sub-category of an operator name (with or without '#k').
+
+    A name no rule matches is "Other" with ``known`` False, so the report can list it
+    and a user can report it (XNNPACK may add operator types the table does not know).
+    """
+    base = strip_instance(name)
+    suffixed = _SUFFIXED.match(base)
+    head = suffixed.group(1) if suffixed else base
+    found = _match(head.lower())
+    category, subcategory = found or (OTHER, "other")
+    if suffixed and found:      # the suffix may say more within the same category
+        refined = next((sub for pattern, cat, sub in _compiled(CATEGORIES)
+                        if cat == category and pattern.search(base.lower())), None)
+        subcategory = refined or subcategory
     if not delegated:
         # Reported next to the five so nobody mistakes runtime-portable kernels for XNNPACK.
         return OperatorKind(base, NON_DELEGATED, f"{subcategory} (portable kernel)", (), False)
-    return OperatorKind(base, category, subcategory, operator_dtypes(base), True)
+    return OperatorKind(base, category, subcategory, operator_dtypes(base), True, known=found is not None)
 
 
 def path_key(name: str) -> str:

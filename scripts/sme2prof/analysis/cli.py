@@ -47,8 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--etrecord", type=Path, help="ETRecord for a single ETDump file argument")
     p.add_argument("--kernel-trace", type=Path,
                    help="XNNPACK log for a single ETDump file argument")
-    p.add_argument("--warmup", type=int, default=0,
-                   help="executions to drop from bare ETDump files (run dirs use the manifest)")
+    p.add_argument("--warmup", type=int, default=None, metavar="N",
+                   help="executions to drop from bare ETDump files (run dirs use the manifest); "
+                        "default: drop the first when it is cold (above the others' median + 3×IQR)")
     p.add_argument("--no-charts", action="store_true", help="skip the PNG charts")
     p.add_argument("--json", action="store_true", help="print summary.json to stdout")
     return p

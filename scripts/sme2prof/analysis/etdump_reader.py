@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import statistics
 import sys
 import tempfile
 import warnings
@@ -19,6 +20,7 @@ from typing import Iterator
 
 from sme2prof.errors import UserError
 from sme2prof.analysis.categories import is_native_call, native_op_name, strip_instance
+from sme2prof.analysis.stats import COLD_FIRST_IQRS, cold_first
 
 EXECUTE_EVENT = "Method::execute"
 DELEGATE_CALL = "DELEGATE_CALL"
@@ -35,6 +37,7 @@ class OperatorEvent:
     delegated: bool
     partition: int             # instruction id: which DELEGATE_CALL/OPERATOR_CALL it sits in
     times_ms: list[float]
+    starts: list[float] = field(default_factory=list)   # start of each execution, ETDump ticks (ns)
 
 
 @dataclass
@@ -44,6 +47,7 @@ class Partition:
     instruction_id: int
     kind: str                  # DELEGATE_CALL | OPERATOR_CALL
     times_ms: list[float]
+    starts: list[float] = field(default_factory=list)
     aten_ops: list[str] = field(default_factory=list)
     layers: list[str] = field(default_factory=list)
 
@@ -58,6 +62,8 @@ class EtdumpData:
     execute_ms: list[float]            # Method::execute per kept execution
     etrecord: str | None               # path actually used
     notes: list[str] = field(default_factory=list)   # things the reader should know
+    execute_starts: list[float] = field(default_factory=list)
+    warmup_detected: bool = False      # the warm-up was not given but detected (a cold first execution)
 
     @property
     def kept(self) -> int:
@@ -228,9 +234,11 @@ def _unusable_etrecord(etrecord: Path, why: str) -> NamedFileUnusable:
     return NamedFileUnusable(f"--etrecord {etrecord} {why}", NAMED_ETRECORD_FIX)
 
 
-def read_etdump(etdump: Path, etrecord: Path | None = None, warmup: int = 0,
+def read_etdump(etdump: Path, etrecord: Path | None = None, warmup: int | None = 0,
                 etrecord_named: bool = False) -> EtdumpData:
     """Parse ``etdump`` (optionally with ``etrecord``) and drop the first ``warmup`` runs.
+
+    ``warmup`` None: drop the first execution only when it is cold (``stats.cold_first``).
 
     ``etrecord_named``: the user passed ``etrecord`` explicitly, so an unusable one is
     an error (NamedFileUnusable) rather than a note.
@@ -271,6 +279,11 @@ def _raw(event) -> list[float]:
     return [float(v) for v in perf.raw] if perf is not None and perf.raw is not None else []
 
 
+def _starts(event) -> list[float]:
+    starts = getattr(event, "start_time", None)
+    return [float(v) for v in starts] if starts else []
+
+
 def _layers(event) -> list[str]:
     """Model layers (module path and class) from the ETRecord's module hierarchy."""
     names: list[str] = []
@@ -286,12 +299,13 @@ def _layers(event) -> list[str]:
     return names
 
 
-def events_from_inspector(inspector, path: str, warmup: int, etrecord: str | None,
+def events_from_inspector(inspector, path: str, warmup: int | None, etrecord: str | None,
                           notes: list[str]) -> EtdumpData:
     """Turn the Inspector's event blocks into per-execution series without warm-up."""
     operators: list[OperatorEvent] = []
     partitions: list[Partition] = []
     execute_raw: list[float] = []
+    execute_starts: list[float] = []
     executions = 0
     for block in inspector.event_blocks:
         for event in block.events:
@@ -301,27 +315,36 @@ def events_from_inspector(inspector, path: str, warmup: int, etrecord: str | Non
             executions = max(executions, len(raw))
             if event.name == EXECUTE_EVENT:
                 execute_raw.extend(raw)
+                execute_starts.extend(_starts(event))
             elif event.name in (DELEGATE_CALL, OPERATOR_CALL):
-                partitions.append(Partition(int(event._instruction_id or 0), event.name, raw,
+                partitions.append(Partition(int(event._instruction_id or 0), event.name, raw, _starts(event),
                                             list(event.op_types or []), _layers(event)))
             elif event.is_delegated_op:
                 operators.append(OperatorEvent(event.name, strip_instance(event.name), True,
-                                               int(event._instruction_id or 0), raw))
+                                               int(event._instruction_id or 0), raw, _starts(event)))
             elif is_native_call(event.name):
                 operators.append(OperatorEvent(event.name, native_op_name(event.name), False,
-                                               int(event._instruction_id or 0), raw))
+                                               int(event._instruction_id or 0), raw, _starts(event)))
             else:
                 notes.append(f"event '{event.name}' is neither an operator nor a framework "
                              f"event; left out of operator time")
+    detected = warmup is None
+    if warmup is None:
+        first = execute_raw or [sum(t) for t in zip(*(op.times_ms for op in operators))]
+        warmup = 1 if cold_first(first) else 0
+        if warmup:
+            rest = first[1:]
+            notes.append(f"warm-up: dropped execution 1 of {executions} ({first[0]:.3f} ms; the others' "
+                         f"median {statistics.median(rest):.3f} ms): a cold first execution (above the "
+                         f"others' median + {COLD_FIRST_IQRS:g}×IQR); pass --warmup N to choose")
     drop = warmup
     if executions and warmup >= executions:
         notes.append(f"the ETDump holds {executions} executions but warm-up is {warmup}; "
                      f"no warm-up dropped")
         drop = 0
-    for op in operators:
-        op.times_ms = op.times_ms[drop:]
-    for part in partitions:
-        part.times_ms = part.times_ms[drop:]
+    for item in (*operators, *partitions):
+        item.times_ms, item.starts = item.times_ms[drop:], item.starts[drop:]
     return EtdumpData(path=path, executions=executions, warmup_dropped=drop,
                       operators=operators, partitions=partitions,
-                      execute_ms=execute_raw[drop:], etrecord=etrecord, notes=notes)
+                      execute_ms=execute_raw[drop:], etrecord=etrecord, notes=notes,
+                      execute_starts=execute_starts[drop:], warmup_detected=detected)

@@ -7,8 +7,31 @@ from __future__ import annotations
 
 from sme2prof.analysis import categories
 from sme2prof.analysis.categories import NON_DELEGATED
+from sme2prof.analysis.compare import MEASURED, NO_DIFFERENCE, NO_INTERVAL, UNRESOLVED
 from sme2prof.analysis.rows import Comparison, ResultSummary
-from sme2prof.analysis.stats import NOISY_CV
+from sme2prof.analysis.stats import NOISY_CV, OPERATOR_RESOLUTION_MS
+
+
+def _x(value: float) -> str:
+    return f"{value:.2f}" if value >= 0.1 else f"{value:.2g}"
+
+
+def interval_text(low: float | None, high: float | None) -> str:
+    return "" if low is None or high is None else f"{_x(low)}–{_x(high)}×"
+
+
+def speedup_text(speedup: float | None, low: float | None, high: float | None, verdict: str) -> str:
+    """How every output says one speedup: the number only when its interval excludes 1."""
+    if verdict in MEASURED and speedup is not None:
+        return f"{_x(speedup)}× (interval {interval_text(low, high)})"
+    if verdict == NO_DIFFERENCE:
+        return f"no measurable difference (interval {interval_text(low, high)})"
+    if verdict == NO_INTERVAL:
+        return "no interval (fewer than 3 iterations on a side)"
+    if verdict == UNRESOLVED:
+        return (f"no measurable difference (below the {OPERATOR_RESOLUTION_MS * 1000:g} µs "
+                f"operator timer resolution)")
+    return "—"
 
 
 def _pct(x: float | None) -> str:
@@ -41,6 +64,10 @@ def result_findings(res: ResultSummary) -> list[str]:
         matmul = "+".join(c.name for c in categories.matmul_categories())
         extra = f"; packed ops are {_pct(share)} of {matmul} time" if share else ""
         out.append(f"{prefix}: {res.sme.verdict}{extra}.")
+    unknown = [r.name for r in res.operators if r.delegated and not r.known]
+    if unknown:
+        out.append(f"{prefix}: no category rule knows {', '.join(unknown)} (counted as Other); "
+                   f"please report these operator names with your ExecuTorch version.")
     lat = res.latency
     if lat.noisy:
         out.append(f"{prefix}: noisy — coefficient of variation {_pct(lat.cv)} "
@@ -57,20 +84,26 @@ def result_findings(res: ResultSummary) -> list[str]:
 
 
 def comparison_findings(cmp: Comparison) -> list[str]:
+    """What a comparison supports; a line whose interval contains 1 is never ranked."""
     out: list[str] = []
     label = " (emulated — not a performance result)" if cmp.emulated else ""
     pair = f"{cmp.a} vs {cmp.b}"
     if cmp.speedup:
         noisy = " — at least one side is noisy" if cmp.noisy else ""
-        out.append(f"{pair}: end-to-end speedup {cmp.speedup:.2f}× "
-                   f"(median {cmp.b_median_ms:.3f} → {cmp.a_median_ms:.3f} ms){label}{noisy}.")
-    best = [o for o in cmp.operators if o.speedup and o.a_ms and o.b_ms]
-    if best:
-        top = max(best, key=lambda o: o.b_ms - o.a_ms)
+        said = speedup_text(cmp.speedup, cmp.ci_low, cmp.ci_high, cmp.verdict)
+        what = f"end-to-end speedup {said}" if cmp.verdict in MEASURED else f"end to end: {said}"
+        out.append(f"{pair}: {what} "
+                   f"(latency {cmp.b_median_ms:.3f} → {cmp.a_median_ms:.3f} ms){label}{noisy}.")
+    measured = [o for o in cmp.operators if o.verdict in MEASURED and o.speedup]
+    if measured:
+        top = max(measured, key=lambda o: o.b_ms - o.a_ms)
         what = "biggest operator gain" if top.b_ms > top.a_ms else \
             "no operator got faster; smallest loss"
         out.append(f"{pair}: {what}: {top.operator} "
-                   f"{top.speedup:.2f}× ({top.b_ms:.3f} → {top.a_ms:.3f} ms per iteration){label}.")
+                   f"{speedup_text(top.speedup, top.ci_low, top.ci_high, top.verdict)} "
+                   f"({top.b_ms:.3f} → {top.a_ms:.3f} ms per iteration){label}.")
+    elif cmp.operators:
+        out.append(f"{pair}: no operator shows a measurable difference.")
     for change in cmp.path_changes[:4]:
         out.append(f"{pair}: path change {change.operator}: "
                    f"{', '.join(change.baseline) or '(absent)'} → {', '.join(change.now) or '(absent)'}.")

@@ -9,9 +9,14 @@ from __future__ import annotations
 from typing import Sequence
 
 from sme2prof.analysis import categories
+from sme2prof.analysis.exports import TIMELINE_NAME, TRACE_NAME
+from sme2prof.analysis.findings import speedup_text
 from sme2prof.analysis.result_analysis import EMULATED_LABEL
 from sme2prof.analysis.rows import Comparison, ResultSummary, Summary
 from sme2prof.analysis.run_conditions import run_conditions_lines
+from sme2prof.analysis.stats import MIN_EFFECT, NOISY_CV, OPERATOR_RESOLUTION_MS, TRIM
+
+RESOLUTION_US = f"{OPERATOR_RESOLUTION_MS * 1000:g} µs"
 
 TOP_OPERATORS = 15
 
@@ -74,11 +79,22 @@ def _latency(results: list[ResultSummary]) -> list[str]:
         lat = r.latency
         name = r.name + (" *(emulated)*" if r.emulated else "")
         flag = "noisy" if lat.noisy else ("" if lat.count else r.status)
-        rows.append([name, lat.count, _ms(lat.median_ms), _ms(lat.p10_ms), _ms(lat.p90_ms),
-                     _ms(lat.mean_ms), _ms(lat.std_ms), _pct(lat.cv), _ms(lat.min_ms),
-                     _ms(lat.max_ms), flag])
-    return ["## End-to-end latency (ms)", ""] + _table(
-        ["result", "n", "median", "p10", "p90", "mean", "std", "cv", "min", "max", "flag"], rows)
+        rows.append([name, lat.count, f"**{_ms(lat.median_ms)}**", _ms(lat.p10_ms), _ms(lat.p90_ms),
+                     _ms(lat.p95_ms), _ms(lat.p99_ms), _ms(lat.mean_ms), _ms(lat.trimmed_mean_ms),
+                     _ms(lat.std_ms), _pct(lat.cv), _ms(lat.min_ms), _ms(lat.max_ms),
+                     "—" if lat.outliers is None else lat.outliers,
+                     "—" if r.warmup_dropped is None else r.warmup_dropped,
+                     _ms(r.runner_clock_median_ms), flag])
+    return ["## End-to-end latency (ms)", "",
+            "**Latency** is the median of the ETDump's `Method::execute` events: the same clock and "
+            "iterations as every operator time below, without the runner's own calling overhead. "
+            "The *runner-clock median* is the runner's clock around each iteration (what the "
+            "pipeline prints while it runs); quote it only under that name. "
+            f"Trimmed mean: {100 * TRIM:.0f} % cut at each end; outliers: outside Q1 − 1.5·IQR .. "
+            f"Q3 + 1.5·IQR; noisy: coefficient of variation above {100 * NOISY_CV:.0f} %. "
+            "The raw per-iteration times are in latency.csv.", ""] + _table(
+        ["result", "n", "latency", "p10", "p90", "p95", "p99", "mean", "trimmed mean", "std", "cv",
+         "min", "max", "outliers", "warm-up dropped", "runner-clock median", "flag"], rows)
 
 
 def _accounting(results: list[ResultSummary]) -> list[str]:
@@ -140,6 +156,17 @@ def _operators(res: ResultSummary) -> list[str]:
         rows) + tail
 
 
+def _unknown(results: list[ResultSummary]) -> list[str]:
+    """Operator names no category rule knows: counted as Other, listed so a user can report them."""
+    names = sorted({op.name for r in results for op in r.operators if op.delegated and not op.known})
+    if not names:
+        return []
+    return ["## Unknown operator names", "",
+            "No category rule knows these XNNPACK operator names, so they are counted as Other. "
+            "Please report them (with your ExecuTorch version) so the category table can learn them:", ""] \
+        + [f"- `{n}`" for n in names] + [""]
+
+
 def _kernels(res: ResultSummary) -> list[str]:
     lines = [f"- **{res.name}**: {res.sme.verdict if res.sme else 'no operator data'}"]
     if res.kernels:
@@ -164,16 +191,16 @@ def _layers(res: ResultSummary) -> list[str]:
 
 def _comparison(cmp: Comparison) -> list[str]:
     em = f" — {EMULATED_LABEL}" if cmp.emulated else ""
-    sp = f"{cmp.speedup:.2f}×" if cmp.speedup else "n/a"
+    said = speedup_text(cmp.speedup, cmp.ci_low, cmp.ci_high, cmp.verdict)
     lines = [f"### {cmp.a} vs {cmp.b} (baseline){em}", "",
-             f"End-to-end speedup **{sp}** (median {_ms(cmp.b_median_ms)} → {_ms(cmp.a_median_ms)} ms; "
+             f"End to end: **{said}** (latency {_ms(cmp.b_median_ms)} → {_ms(cmp.a_median_ms)} ms; "
              f"{cmp.convention})" + (" — noisy, compare with care" if cmp.noisy else "") + ".", ""]
     lines += _table(["category", f"{cmp.b} ms", f"{cmp.a} ms", "speedup"],
                     [[c.category, _ms(c.b_ms), _ms(c.a_ms),
-                      f"{c.speedup:.2f}×" if c.speedup else "—"] for c in cmp.categories])
+                      speedup_text(c.speedup, c.ci_low, c.ci_high, c.verdict)] for c in cmp.categories])
     lines += _table(["operator", f"{cmp.b} ms", f"{cmp.a} ms", "speedup", "path"],
                     [[o.operator, _ms(o.b_ms), _ms(o.a_ms),
-                      f"{o.speedup:.2f}×" if o.speedup else "—",
+                      speedup_text(o.speedup, o.ci_low, o.ci_high, o.verdict),
                       (", ".join(o.b_names) + " → " + ", ".join(o.a_names)) if o.path_changed
                       else ("only in " + (cmp.a if o.only_in == "a" else cmp.b) if o.only_in else "same")]
                      for o in cmp.operators[:TOP_OPERATORS]])
@@ -209,12 +236,27 @@ def render_report(summary: Summary) -> str:
         lines += _kernels(r)
     lines.append("")
     if summary.comparisons:
-        lines += ["## Comparisons", ""]
+        lines += ["## Comparisons", "",
+                  "Times per iteration: the latency (median) end to end, interquartile means per "
+                  "category and operator. Every speedup comes with its interval: "
+                  f"{summary.comparisons[0].interval_method}. A line whose interval contains 1 (or does not "
+                  f"clear 1 by more than {100 * MIN_EFFECT:.0f} %) says **no measurable difference** instead "
+                  "of a speedup, and the findings never rank it. "
+                  f"XNNPACK times each operator call in whole microseconds (resolution {RESOLUTION_US} "
+                  "per call): an operator or category whose median call is below that is unresolved "
+                  "and gets no speedup. The interval covers the variation between iterations, not "
+                  "a change of conditions between the two runs (the reason for the margin); an A/A "
+                  "comparison, the same experiment twice, shows what this computer can resolve.", ""]
         for cmp in summary.comparisons:
             lines += _comparison(cmp)
+    lines += _unknown(results)
     notes = [(r.name, n) for r in results for n in r.notes]
     if notes:
         lines += ["## Notes", ""] + [f"- {name}: {n}" for name, n in notes] + [""]
     lines += ["## Files", ""] + [f"- [{f}]({f})" for f in summary.files.tables]
+    if TRACE_NAME in summary.files.tables:
+        lines += ["", f"[{TIMELINE_NAME}]({TIMELINE_NAME}) has every event of every kept iteration; "
+                      f"[{TRACE_NAME}]({TRACE_NAME}) opens in Perfetto (ui.perfetto.dev) or "
+                      "chrome://tracing: one process per experiment, one track per thread count."]
     lines += [""] + [f"![{c.title}]({c.file})" for c in summary.files.charts] + [""]
     return "\n".join(lines)

@@ -23,7 +23,7 @@ from sme2prof.analysis.kernel_trace import ISA_SME, ISA_SME2, KernelTrace, match
 from sme2prof.analysis.rows import (CategoryRow, OperatorRow, PartitionRow, ResultSummary,
                                     SmeSummary, TimeAccounting)
 from sme2prof.analysis.sources import ResultSource
-from sme2prof.analysis.stats import LatencyStats, latency_stats
+from sme2prof.analysis.stats import LatencyStats, at_resolution, latency_stats
 
 EMULATED_LABEL = "emulated — not a performance result"
 
@@ -55,6 +55,7 @@ class ResultAnalysis:
     kernels: KernelTrace | None
     partitions: list[PartitionRow]
     notes: list[str] = field(default_factory=list)
+    latency_values: list[float] = field(default_factory=list)   # the iterations ``latency`` describes
 
     @property
     def name(self) -> str:
@@ -74,6 +75,7 @@ class ResultAnalysis:
             executions_recorded=self.data.executions if self.data else None,
             warmup_dropped=self.data.warmup_dropped if self.data else None,
             latency_source=self.latency_source, latency=self.latency,
+            runner_clock_median_ms=runner_clock_median(s),
             time_accounting=self.accounting, operators=self.operators,
             categories=self.categories, sme=self.sme, kernels=self.kernels,
             partitions=self.partitions, notes=self.notes, model_name=model_name)
@@ -99,6 +101,8 @@ def operator_rows(data: EtdumpData) -> list[OperatorRow]:
             calls=len(times), total_ms=total,
             per_iteration_ms=total / iterations if iterations else 0.0,
             median_ms=statistics.median(times) if times else 0.0,
+            resolved=bool(times) and at_resolution(statistics.median(times)),
+            known=kind.known,
             event_names=[e.event_name for e in events],
             share=total / operator_total if operator_total else 0.0))
     rows.sort(key=lambda r: r.total_ms, reverse=True)
@@ -174,29 +178,52 @@ def sme_summary(operators: list[OperatorRow], kernels: KernelTrace | None) -> Sm
         kernel_isa_classes=isa, verdict=verdict)
 
 
-def _latency(source: ResultSource, data: EtdumpData | None) -> tuple[LatencyStats, str, list[str]]:
+def _timed_iterations(source: ResultSource) -> list[float]:
+    """The manifest's runner-clock times without warm-up (empty when they do not add up)."""
+    values = list(source.iterations_ms)
+    warmup = source.warmup or 0
+    if values and source.runs and len(values) == source.runs + warmup:
+        values = values[warmup:]
+    return values
+
+
+def runner_clock_median(source: ResultSource) -> float | None:
+    """The runner's own clock around each iteration: printed by the pipeline, named as such."""
+    values = _timed_iterations(source) if source.status == "ok" else []
+    return statistics.median(values) if values else None
+
+
+def _latency(source: ResultSource, data: EtdumpData | None) -> tuple[list[float], str, list[str]]:
+    """The iterations "the latency" is taken from: ETDump Method::execute when there is one.
+
+    Why Method::execute and not the runner clock: it is the same clock, the same
+    iterations and the same file as every operator time, category share and comparison
+    in the report, it exists for every runner (a bare ETDump has no runner clock), and
+    it leaves out the runner's own calling overhead (for the pybind runner, the Python
+    call). The runner clock stays in the report under its own name.
+    """
     notes: list[str] = []
     if data is not None and data.execute_ms:
-        return latency_stats(data.execute_ms), "Method::execute events (ETDump)", notes
+        return list(data.execute_ms), "Method::execute events (ETDump)", notes
     if source.status != "ok":      # a failed run's timings describe a failure, not the model
-        return latency_stats([]), "none", notes
-    values = list(source.iterations_ms)
-    if values and source.runs and len(values) == source.runs + source.warmup:
-        values = values[source.warmup:]
+        return [], "none", notes
+    values = _timed_iterations(source)
     if values:
         notes.append("no Method::execute events in the ETDump; latency from the manifest's iterations_ms")
-        return latency_stats(values), "manifest iterations_ms", notes
-    return latency_stats([]), "none", notes
+        return values, "manifest iterations_ms", notes
+    return [], "none", notes
 
 
 def analyse_result(source: ResultSource, data: EtdumpData | None,
                    kernels: KernelTrace | None) -> ResultAnalysis:
     """All numbers for one result; ``data`` is None when its ETDump was unusable."""
-    latency, latency_source, notes = _latency(source, data)
+    values, latency_source, notes = _latency(source, data)
+    latency = latency_stats(values)
     if source.emulated:
         notes.insert(0, f"timings are {EMULATED_LABEL}: only the operator paths and kernels are evidence")
     if data is None:
-        return ResultAnalysis(source, None, latency, latency_source, None, [], [], None, None, [], notes)
+        return ResultAnalysis(source, None, latency, latency_source, None, [], [], None, None, [], notes,
+                              values)
     notes = list(data.notes) + notes
     ops = operator_rows(data)
     if kernels is not None:
@@ -206,4 +233,4 @@ def analyse_result(source: ResultSource, data: EtdumpData | None,
                           operators=[o.event_name for o in data.operators if o.partition == p.instruction_id])
              for p in data.partitions]
     return ResultAnalysis(source, data, latency, latency_source, time_accounting(data), ops,
-                          category_rows(ops), sme_summary(ops, kernels), kernels, parts, notes)
+                          category_rows(ops), sme_summary(ops, kernels), kernels, parts, notes, values)

@@ -32,6 +32,8 @@ class OperatorRow:
     total_ms: float
     per_iteration_ms: float
     median_ms: float
+    resolved: bool                                  # median call >= the 1 µs operator timer resolution
+    known: bool                                     # False: no category rule knows the name ("Other")
     event_names: list[str] = json_only()
     share: float                                    # of the result's operator time
 
@@ -112,7 +114,8 @@ class ResultSummary:
     executions_recorded: int | None
     warmup_dropped: int | None
     latency_source: str
-    latency: LatencyStats
+    latency: LatencyStats                           # "the" latency: ETDump Method::execute
+    runner_clock_median_ms: float | None            # the runner's own clock, named as such
     time_accounting: TimeAccounting | None = none_as({})    # None: no ETDump data
     operators: list[OperatorRow]
     categories: list[CategoryRow]
@@ -123,17 +126,22 @@ class ResultSummary:
     model_name: str | None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class CategoryComparison:
+    """One category in A and in baseline B: median ms per iteration, speedup and its interval."""
+
     category: str
     a_ms: float
     b_ms: float
-    speedup: float | None
+    speedup: float | None                           # None when unresolved or on one side only
+    ci_low: float | None
+    ci_high: float | None
+    verdict: str                                    # see compare.py: only "A faster"/"A slower" are differences
     a_share: float
     b_share: float
 
 
-@dataclass
+@dataclass(kw_only=True)
 class OperatorComparison:
     """One operator (matched by its name without data types) in A and in baseline B."""
 
@@ -141,6 +149,9 @@ class OperatorComparison:
     a_ms: float
     b_ms: float
     speedup: float | None
+    ci_low: float | None
+    ci_high: float | None
+    verdict: str
     a_names: list[str]
     b_names: list[str]
     path_changed: bool
@@ -172,6 +183,10 @@ class Comparison:
     a_median_ms: float | None
     b_median_ms: float | None
     speedup: float | None
+    ci_low: float | None
+    ci_high: float | None
+    verdict: str
+    interval_method: str
     speedup_mean: float | None
     noisy: bool
     emulated: bool

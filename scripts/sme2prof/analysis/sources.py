@@ -35,7 +35,7 @@ class ResultSource:
     etdump: Path | None
     etrecord: Path | None
     kernel_trace: Path | None
-    warmup: int = 0
+    warmup: int | None = 0            # None: detect a cold first execution (bare ETDumps)
     etrecord_named: bool = False      # given with --etrecord: unusable is an error, not a note
     runs: int | None = None
     emulated: bool = False
@@ -128,7 +128,7 @@ def sources_from_run(run_dir: Path, manifest: dict) -> list[ResultSource]:
 
 
 def source_from_etdump(path: Path, etrecord: Path | None, kernel_trace: Path | None,
-                       warmup: int) -> ResultSource:
+                       warmup: int | None) -> ResultSource:
     """A bare ETDump (no manifest): pick up '<stem>.etrecord' / '<stem>.xnntrace.log' next to it."""
     etrecord_named = etrecord is not None
     stem = path.name
@@ -157,9 +157,9 @@ def _deduplicate(sources: list[ResultSource]) -> None:
             s.name = f"{prefix}/{s.name}"
 
 
-def check_named_files(etrecord: Path | None, kernel_trace: Path | None, warmup: int) -> None:
+def check_named_files(etrecord: Path | None, kernel_trace: Path | None, warmup: int | None) -> None:
     """Refuse options the user typed that cannot work, before any slow parsing starts."""
-    if warmup < 0:
+    if warmup is not None and warmup < 0:
         raise UserError(f"--warmup {warmup} is negative",
                         "pass the number of executions to drop, 0 or more (e.g. --warmup 2)")
     if etrecord is not None:
@@ -191,7 +191,7 @@ def _unique_paths(paths: list[Path]) -> tuple[list[Path], list[str]]:
 
 
 def collect_inputs(paths: list[Path], etrecord: Path | None = None,
-                   kernel_trace: Path | None = None, warmup: int = 0) -> Inputs:
+                   kernel_trace: Path | None = None, warmup: int | None = None) -> Inputs:
     """Turn command-line paths into result sources; bad paths raise UserError."""
     if not paths:
         raise UserError("nothing to analyse", "pass a run directory (out/runs/<run-id>) or an ETDump file")

@@ -31,6 +31,8 @@ class LatencyLine:
     emulated: bool
     source: str                   # where the timings came from (the result's latency_source)
     stats: LatencyStats           # flattened: count, median_ms, ... noisy
+    runner_clock_median_ms: float | None
+    iterations_ms: list[float]    # the raw per-iteration times the statistics describe
 
 
 @dataclass
@@ -44,6 +46,9 @@ class ComparisonLine:
     a_ms: float | None
     b_ms: float | None
     speedup: float | None
+    ci_low: float | None
+    ci_high: float | None
+    verdict: str
     path_changed: bool | None = None     # operator lines only
     a_names: list[str] | None = None
     b_names: list[str] | None = None
@@ -77,19 +82,25 @@ def per_result_csv(cls: type, items: Iterable[tuple[str, Any]]) -> str:
 def comparison_lines(comparisons: list[Comparison]) -> list[ComparisonLine]:
     """End-to-end lines first, then every category line, then every operator line."""
     lines = [ComparisonLine(c.a, c.b, "end-to-end", "median latency", c.a_median_ms, c.b_median_ms,
-                            c.speedup) for c in comparisons]
-    lines += [ComparisonLine(c.a, c.b, "category", cat.category, cat.a_ms, cat.b_ms, cat.speedup)
+                            c.speedup, c.ci_low, c.ci_high, c.verdict) for c in comparisons]
+    lines += [ComparisonLine(c.a, c.b, "category", cat.category, cat.a_ms, cat.b_ms, cat.speedup,
+                             cat.ci_low, cat.ci_high, cat.verdict)
               for c in comparisons for cat in c.categories]
     lines += [ComparisonLine(c.a, c.b, "operator", op.operator, op.a_ms, op.b_ms, op.speedup,
-                             op.path_changed, op.a_names, op.b_names)
+                             op.ci_low, op.ci_high, op.verdict, op.path_changed, op.a_names, op.b_names)
               for c in comparisons for op in c.operators]
     return lines
 
 
-def write_tables(results: list[ResultSummary], comparisons: list[Comparison], out_dir: Path) -> list[Path]:
-    """latency.csv, operators.csv, categories.csv, kernels.csv, comparisons*.csv."""
+def write_tables(results: list[ResultSummary], comparisons: list[Comparison], out_dir: Path,
+                 iterations: dict[str, list[float]]) -> list[Path]:
+    """latency.csv, operators.csv, categories.csv, kernels.csv, comparisons*.csv.
+
+    ``iterations``: each result's raw per-iteration latencies, kept in latency.csv.
+    """
     written: list[Path] = []
-    latency = [LatencyLine(r.name, r.status, r.emulated, r.latency_source, r.latency) for r in results]
+    latency = [LatencyLine(r.name, r.status, r.emulated, r.latency_source, r.latency,
+                           r.runner_clock_median_ms, iterations.get(r.name, [])) for r in results]
     written.append(write_text_atomic(out_dir / "latency.csv", records_csv(LatencyLine, latency)))
     written.append(write_text_atomic(out_dir / "operators.csv", per_result_csv(
         OperatorRow, ((r.name, op) for r in results for op in r.operators))))

@@ -72,12 +72,14 @@ def json_summary(outcome: dict, exit_code: int, script: str = PIPELINE_SCRIPTS["
         return {"dry_run": True, "exit_code": exit_code, "plan": outcome["plan"]}
     run_dir = Path(outcome["run_dir"])
     manifest = read_json(run_layout.manifest_path(run_dir))
+    latency = _analysed_latency(run_dir)
     results = []
     for exp in manifest["experiments"]:
         for result in exp["results"]:
             timed = (result.get("iterations_ms") or [])[exp["warmup"]:]
             results.append({"experiment": exp["name"], "threads": result["threads"],
                             "status": result["status"], "error": result.get("error"),
+                            "latency_ms": latency.get((exp["name"], result["threads"])),
                             "median_ms_runner_clock": statistics.median(timed) if timed else None})
     report = run_layout.analysis_dir(run_dir) / "report.md"
     summary = {"exit_code": exit_code, "run_dir": str(run_dir), "status": manifest["status"],
@@ -86,6 +88,17 @@ def json_summary(outcome: dict, exit_code: int, script: str = PIPELINE_SCRIPTS["
     if exit_code != 0:
         summary.update(_failure(manifest, results, display_path(run_dir), script))
     return summary
+
+
+def _analysed_latency(run_dir: Path) -> dict[tuple[str, int], float]:
+    """(experiment, threads) -> "the" latency (the report's: median of the ETDump's
+    Method::execute), from the run's summary.json; empty before the analysis ran."""
+    try:
+        summary = read_json(run_layout.analysis_dir(run_dir) / "summary.json")
+    except (OSError, ValueError):
+        return {}
+    return {(r.get("experiment"), r.get("threads")): (r.get("latency") or {}).get("median_ms")
+            for r in summary.get("results") or [] if isinstance(r, dict)}
 
 
 def _failure(manifest: dict, results: list[dict], run_dir: str, script: str) -> dict:

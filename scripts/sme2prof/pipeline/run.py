@@ -631,5 +631,10 @@ def _analyze(run_dir: Path, manifest: dict) -> int:
                             "problems": len(result.problems), "finished_at": run_layout.utc_now_iso()}
     mf.save(run_dir, manifest)
     print(f"analysis done in {time.perf_counter() - started:.1f} s", flush=True)
+    for res in result.summary["results"]:       # "the" latency, as the report and --json give it
+        latency = (res.get("latency") or {}).get("median_ms")
+        if latency is not None:
+            print(f"  {res['name']:<24} latency {latency:.3f} ms (median of the ETDump's Method::execute)",
+                  flush=True)
     print(f"report: {display_path(result.report_path)}", flush=True)
     return 0
