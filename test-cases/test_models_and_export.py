@@ -228,49 +228,6 @@ def test_export_without_delegation_is_counted_and_flagged(tmp_path, capsys):
     assert torch.equal(output, torch.arange(12, dtype=torch.float32).reshape(3, 4).cumsum(1))
 
 
-SPLIT_BY_CUMSUM = '''
-import torch
-
-
-class LinearCumsumLinear(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.first = torch.nn.Linear(4, 4)
-        self.second = torch.nn.Linear(4, 4)
-
-    def forward(self, x):
-        return self.second(torch.cumsum(self.first(x), dim=1))
-
-
-def build_model():
-    torch.manual_seed(0)
-    return LinearCumsumLinear().eval()
-
-
-def example_inputs():
-    return (torch.ones(3, 4),)
-'''
-
-
-def test_fragmented_export_names_the_operators_that_split_it(tmp_path, capsys):
-    """Two XNNPACK partitions with a portable cumsum between them: the record and the
-    summary say so and name the cumsum, so a user sees why the delegate is cut."""
-    from sme2prof.export.cli import print_summary
-
-    (tmp_path / "models" / "split_model").mkdir(parents=True)
-    (tmp_path / "models" / "split_model" / "__init__.py").write_text(SPLIT_BY_CUMSUM)
-    result = export_model("split_model", "fp32", out_dir=tmp_path / "out",
-                          extra_model_dirs=[tmp_path / "models"], progress=lambda _msg: None)
-    record = result.record
-    assert record["xnnpack_partitions"] == 2
-    assert record["partition_split_ops"] == {"aten.cumsum.default": 1}
-    assert len(record["warnings"]) == 1 and "aten.cumsum.default x1" in record["warnings"][0]
-    assert read_json(result.export_json_path)["warnings"] == record["warnings"]
-    print_summary(result)
-    out = capsys.readouterr().out
-    assert "warning: the program is split into 2 XNNPACK partitions by aten.cumsum.default x1" in out
-
-
 @pytest.mark.parametrize("model,dtype", [("toy_cnn", "fp32"), ("toy_cnn", "fp16"),
                                          ("mobilenet_v3_small", "fp32"),
                                          ("mobilenet_v3_small", "fp16"), ("vit_tiny", "fp32")])

@@ -16,44 +16,13 @@ still x or 0, as GELU's limits are.
 """
 from __future__ import annotations
 
-import math
-
-import torch
-import torch.nn.functional as F
 from torch import nn
 
-SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
-CUBIC = 0.044715
+from sme2prof.export.delegable_layers import DelegableGelu, replace_modules
 
-
-class DelegableGelu(nn.Module):
-    """Exact GELU except in fp16, where it uses the tanh form (see module docstring).
-
-    The constants are buffers rather than Python floats: a float becomes an fp32 scalar
-    tensor plus a non-delegated cast to fp16 in the edge graph; a buffer is cast once by
-    ``model.half()`` and goes into the delegate as a constant.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        for name, value in (("cubic", CUBIC), ("sqrt_2_over_pi", SQRT_2_OVER_PI),
-                            ("one_half", 0.5), ("one", 1.0)):
-            self.register_buffer(name, torch.tensor(value), persistent=False)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dtype != torch.float16:
-            return F.gelu(x)
-        inner = self.sqrt_2_over_pi * (x + self.cubic * x * x * x)
-        return self.one_half * x * (self.one + torch.tanh(inner))
+__all__ = ["DelegableGelu", "replace_gelu"]
 
 
 def replace_gelu(module: nn.Module) -> int:
     """Swap every ``nn.GELU`` below ``module`` for DelegableGelu; returns how many."""
-    replaced = 0
-    for name, child in list(module.named_children()):
-        if isinstance(child, nn.GELU):
-            setattr(module, name, DelegableGelu())
-            replaced += 1
-        else:
-            replaced += replace_gelu(child)
-    return replaced
+    return replace_modules(module, nn.GELU, DelegableGelu)

@@ -7,6 +7,8 @@ from typing import Callable
 import torch
 from torch import nn
 
+from sme2prof.export.delegable_layers import replace_modules
+
 
 def make_divisible(value: float, divisor: int = 8) -> int:
     """Round channels to a multiple of 8 the way the paper (and torchvision) do."""
@@ -74,14 +76,7 @@ class DelegableHardsigmoid(nn.Module):
 
 def replace_hardsigmoid(module: nn.Module) -> int:
     """Swap every ``nn.Hardsigmoid`` below ``module`` for DelegableHardsigmoid; returns how many."""
-    replaced = 0
-    for name, child in list(module.named_children()):
-        if isinstance(child, nn.Hardsigmoid):
-            setattr(module, name, DelegableHardsigmoid())
-            replaced += 1
-        else:
-            replaced += replace_hardsigmoid(child)
-    return replaced
+    return replace_modules(module, nn.Hardsigmoid, DelegableHardsigmoid)
 
 
 class SqueezeExcitation(nn.Module):

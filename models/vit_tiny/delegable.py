@@ -12,8 +12,9 @@ kernels between them (measured; models/readme.md has the table):
   expand + view + ``bmm`` and ``unbind`` into select + squeeze; none of the copies is
   delegated. The attention in ``__init__.py`` uses 3-D ``torch.bmm`` on
   (batch x heads, tokens, head_dim) and slices q, k and v off the qkv projection.
-* ``aten.gelu`` in fp16: the partitioner takes GELU in fp32 only. DelegableGelu uses the
-  tanh form in fp16 (as the EdgeTAM package does) and the exact GELU otherwise.
+* ``aten.gelu`` in fp16: the partitioner takes GELU in fp32 only. DelegableGelu (shared
+  with the EdgeTAM package, from the kit's ``sme2prof.export.delegable_layers``) uses the
+  tanh form in fp16 and the exact GELU otherwise.
 * Python floats (the attention scale, layer-norm epsilon) become fp32 0-dim constants
   with a cast outside the delegate in fp16; here they are buffers, cast by
   ``model.half()`` once.
@@ -22,14 +23,12 @@ Parameter names are those of ``nn.LayerNorm`` (weight, bias), so state dicts sti
 """
 from __future__ import annotations
 
-import math
-
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
-CUBIC = 0.044715
+from sme2prof.export.delegable_layers import DelegableGelu
+
+__all__ = ["DelegableGelu", "DelegableLayerNorm"]
 
 
 class DelegableLayerNorm(nn.LayerNorm):
@@ -46,24 +45,3 @@ class DelegableLayerNorm(nn.LayerNorm):
         variance = (centered * centered).mean(dim=(2, 3), keepdim=True)
         normalized = centered * torch.rsqrt(variance + self.eps_tensor)
         return normalized.reshape(shape) * self.weight + self.bias
-
-
-class DelegableGelu(nn.Module):
-    """Exact GELU except in fp16, where it is 0.5*x*(1 + tanh(sqrt(2/pi)*(x + 0.044715*x^3))).
-
-    The choice is made while tracing from the tensor's dtype, so fp32 and int8 keep the
-    exact GELU; the tanh form differs from it by less than 1e-3, below fp16's resolution
-    at unit scale.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        for name, value in (("cubic", CUBIC), ("sqrt_2_over_pi", SQRT_2_OVER_PI),
-                            ("one_half", 0.5), ("one", 1.0)):
-            self.register_buffer(name, torch.tensor(value), persistent=False)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dtype != torch.float16:
-            return F.gelu(x)
-        inner = self.sqrt_2_over_pi * (x + self.cubic * x * x * x)
-        return self.one_half * x * (self.one + torch.tanh(inner))

@@ -27,6 +27,7 @@ from sme2prof.analysis import kernel_diff
 from sme2prof.analysis.kernel_trace import parse_file
 from sme2prof.analysis.records import to_json
 from sme2prof.analysis.report import render_report
+from sme2prof.analysis.run_conditions import run_conditions_lines
 from sme2prof.analysis.result_analysis import ResultAnalysis, analyse_result
 from sme2prof.analysis.rows import ChartFile, RunEntry, Summary, SummaryFiles
 from sme2prof.analysis.sources import Inputs, ResultSource, collect_inputs
@@ -204,7 +205,8 @@ def analyze_runs(run_dirs: list[Path], compare_pairs: list[tuple[str, str]] | No
     for s in inputs.sources:
         experiments.setdefault(s.experiment, []).append((s.name, s.threads))
     resolved = resolve_pairs(list(pairs) if pairs else inputs.compare_pairs, names, experiments)
-    exports = {r.run_id: r.model.get("export") or {} for r in _run_entries(inputs)}
+    runs = _run_entries(inputs)     # reads each run's export record once, for the check and the summary
+    exports = {r.run_id: r.model.get("export") or {} for r in runs}
     run_of = {s.name: s.run_id for s in inputs.sources}
     for a, b in resolved:           # before minutes of parsing: refuse a meaningless ratio now
         check_same_model(a, run_of[a], b, run_of[b], exports)
@@ -219,7 +221,7 @@ def analyze_runs(run_dirs: list[Path], compare_pairs: list[tuple[str, str]] | No
             _say(progress, f"replacing the earlier analysis in {display_path(out)}")
         created = make_out_dir(out, named_by_user=out_dir is not None)
         try:
-            return _analyse_and_write(inputs, resolved, out, earlier_files, charts_enabled, progress, started)
+            return _analyse_and_write(inputs, runs, resolved, out, earlier_files, charts_enabled, progress, started)
         except BaseException:
             remove_created(created)
             raise
@@ -238,7 +240,7 @@ def _has_readable_etdump(src: ResultSource) -> bool:
     return src.status == "ok" and src.etdump is not None and etdump_problem(src.etdump) is None
 
 
-def _analyse_and_write(inputs: Inputs, resolved: list[tuple[str, str]], out: Path,
+def _analyse_and_write(inputs: Inputs, runs: list[RunEntry], resolved: list[tuple[str, str]], out: Path,
                        earlier_files: set[str], charts_enabled: bool, progress: bool,
                        started: float) -> AnalysisResult:
     problems: list[str] = list(inputs.problems)
@@ -256,7 +258,6 @@ def _analyse_and_write(inputs: Inputs, resolved: list[tuple[str, str]], out: Pat
         raise UserError("nothing could be analysed: " + "; ".join(problems),
                         "fix the problems above (usually: run the failed experiments again)")
     by_name = {a.name: a for a in analyses}
-    runs = _run_entries(inputs)
     exports = {r.run_id: r.model.get("export") or {} for r in runs}
     comparisons = []
     diff_lines = []
@@ -269,8 +270,8 @@ def _analyse_and_write(inputs: Inputs, resolved: list[tuple[str, str]], out: Pat
         diff_lines += kernel_diff.kernel_diff(comparisons[-1], by_name[a], by_name[b])
         _say(progress, f"compared {a} with {b} (intervals: bootstrap) in {time.perf_counter() - t0:.2f} s")
     for a in analyses:
-        if a.data is not None and a.data.warmup_detected and a.data.warmup_dropped:
-            _say(progress, f"{a.name}: " + next(n for n in a.data.notes if n.startswith("warm-up:")))
+        if a.data is not None and a.data.warmup_note:
+            _say(progress, f"{a.name}: {a.data.warmup_note}")
 
     model_names: dict[str | None, str | None] = {run_id: e.get("model") for run_id, e in exports.items()}
     results = [a.summary(model_names.get(a.source.run_id)) for a in analyses]
@@ -301,7 +302,8 @@ def _analyse_and_write(inputs: Inputs, resolved: list[tuple[str, str]], out: Pat
                            report=REPORT_NAME, summary=SUMMARY_NAME))
     summary.analysis_seconds = time.perf_counter() - started
     report_path = write_text_atomic(out / REPORT_NAME,
-                                    render_report(summary) + kernel_diff.report_section(diff_lines))
+                                    render_report(summary, run_conditions_lines(runs, inputs.manifests),
+                                                  kernel_diff.report_section(diff_lines)))
     summary_json = to_json(summary)
     summary_path = write_json_atomic(out / SUMMARY_NAME, summary_json)
     files = [summary_path, report_path, *tables, *[out / c.file for c in chart_files]]

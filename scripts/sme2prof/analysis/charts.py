@@ -58,12 +58,11 @@ def _log_widths(values: list[float]) -> list[float]:
     return [max(v, LOG_FLOOR_MS) - LOG_LEFT_MS for v in values]
 
 
-def _log_time_axis(ax, values: list[float]) -> list[float]:
-    """Switch ``ax`` to a log time axis; returns ``values`` raised to the floor for drawing."""
+def _log_time_axis(ax, values: list[float]) -> None:
+    """Switch ``ax`` to a log time axis that reaches past the largest of ``values``."""
     ax.set_xscale("log")
     top = max([v for v in values if v > 0], default=1.0)
     ax.set_xlim(LOG_LEFT_MS, top * 4)
-    return [max(v, LOG_FLOOR_MS) for v in values]
 
 
 def _value_text(ms: float) -> str:

@@ -87,13 +87,11 @@ def resolve_pairs(pairs: list[tuple[str, str]], names: list[str],
 class _Series:
     """Per-iteration time of a group of operator events (summed over its calls)."""
 
-    calls_per_iteration: int = 0
     per_iteration_ms: list[float] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
     calls_ms: list[float] = field(default_factory=list)      # every call's time
 
     def add(self, times_ms: list[float], name: str) -> None:
-        self.calls_per_iteration += 1
         self.calls_ms.extend(times_ms)
         if name not in self.names:
             self.names.append(name)

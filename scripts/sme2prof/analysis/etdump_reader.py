@@ -63,7 +63,7 @@ class EtdumpData:
     etrecord: str | None               # path actually used
     notes: list[str] = field(default_factory=list)   # things the reader should know
     execute_starts: list[float] = field(default_factory=list)
-    warmup_detected: bool = False      # the warm-up was not given but detected (a cold first execution)
+    warmup_note: str | None = None     # set when no warm-up was given and a cold first execution was dropped
 
     @property
     def kept(self) -> int:
@@ -328,15 +328,16 @@ def events_from_inspector(inspector, path: str, warmup: int | None, etrecord: st
             else:
                 notes.append(f"event '{event.name}' is neither an operator nor a framework "
                              f"event; left out of operator time")
-    detected = warmup is None
+    warmup_note = None
     if warmup is None:
         first = execute_raw or [sum(t) for t in zip(*(op.times_ms for op in operators))]
         warmup = 1 if cold_first(first) else 0
         if warmup:
             rest = first[1:]
-            notes.append(f"warm-up: dropped execution 1 of {executions} ({first[0]:.3f} ms; the others' "
-                         f"median {statistics.median(rest):.3f} ms): a cold first execution (above the "
-                         f"others' median + {COLD_FIRST_IQRS:g}×IQR); pass --warmup N to choose")
+            warmup_note = (f"warm-up: dropped execution 1 of {executions} ({first[0]:.3f} ms; the others' "
+                           f"median {statistics.median(rest):.3f} ms): a cold first execution (above the "
+                           f"others' median + {COLD_FIRST_IQRS:g}×IQR); pass --warmup N to choose")
+            notes.append(warmup_note)
     drop = warmup
     if executions and warmup >= executions:
         notes.append(f"the ETDump holds {executions} executions but warm-up is {warmup}; "
@@ -347,4 +348,5 @@ def events_from_inspector(inspector, path: str, warmup: int | None, etrecord: st
     return EtdumpData(path=path, executions=executions, warmup_dropped=drop,
                       operators=operators, partitions=partitions,
                       execute_ms=execute_raw[drop:], etrecord=etrecord, notes=notes,
-                      execute_starts=execute_starts[drop:], warmup_detected=detected)
+                      execute_starts=execute_starts[drop:],
+                      warmup_note=warmup_note if drop else None)

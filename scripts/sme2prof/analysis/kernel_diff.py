@@ -86,11 +86,11 @@ def write_kernel_diff(lines: list[KernelDiffLine], out_dir: Path) -> Path | None
     return write_text_atomic(out_dir / FILE_NAME, records_csv(KernelDiffLine, lines))
 
 
-def report_section(lines: list[KernelDiffLine]) -> str:
+def report_section(lines: list[KernelDiffLine]) -> list[str]:
     """A few lines per comparison for report.md: the kernel changes, or which side lacks a trace."""
     if not lines:
-        return ""
-    out = ["", f"## Kernel diff ({FILE_NAME})", ""]
+        return []
+    out = [f"## Kernel diff ({FILE_NAME})", ""]
     for comparison in dict.fromkeys(line.comparison for line in lines):
         rows = [line for line in lines if line.comparison == comparison]
         missing = {line.status for line in rows} & {NO_TRACE_A, NO_TRACE_B, NO_TRACE}
@@ -103,4 +103,4 @@ def report_section(lines: list[KernelDiffLine]) -> str:
         for line in changed:
             out.append(f"  - {line.operator}: {line.b_kernels or '(none named)'} → "
                        f"{line.a_kernels or '(none named)'}")
-    return "\n".join(out) + "\n"
+    return out + [""]

@@ -13,7 +13,6 @@ from sme2prof.analysis.exports import TIMELINE_NAME, TRACE_NAME
 from sme2prof.analysis.findings import speedup_text
 from sme2prof.analysis.result_analysis import EMULATED_LABEL
 from sme2prof.analysis.rows import Comparison, ResultSummary, Summary
-from sme2prof.analysis.run_conditions import run_conditions_lines
 from sme2prof.analysis.stats import MIN_EFFECT, NOISY_CV, OPERATOR_RESOLUTION_MS, TRIM
 
 RESOLUTION_US = f"{OPERATOR_RESOLUTION_MS * 1000:g} µs"
@@ -131,18 +130,17 @@ def _categories(results: list[ResultSummary]) -> list[str]:
     return ["## Operator time by category", ""] + _table(["category", *[r.name for r in with_cats]], rows)
 
 
-# XNNPACK reports operator times in whole microseconds: a median per call below this is
-# mostly 0 us samples, a count of timer ticks rather than a measurement.
-TIMER_RESOLUTION_MS = 0.001
+# XNNPACK reports operator times in whole microseconds: a median per call below the
+# resolution is mostly 0 us samples, a count of timer ticks rather than a measurement.
 BELOW_RESOLUTION_MARK = " †"
-BELOW_RESOLUTION_NOTE = ("† median per call below the 1 µs resolution of XNNPACK's operator timer: "
+BELOW_RESOLUTION_NOTE = (f"† median per call below the {RESOLUTION_US} resolution of XNNPACK's operator timer: "
                          "most samples read 0 µs, so this row's times and share are a lower bound, "
                          "not a measurement.")
 
 
 def _operators(res: ResultSummary) -> list[str]:
     shown = res.operators[:TOP_OPERATORS]
-    below = [op.delegated and op.median_ms < TIMER_RESOLUTION_MS for op in shown]
+    below = [op.delegated and not op.resolved for op in shown]
     rows = [[op.name + ("" if op.delegated else " *(non-delegated)*"), op.category,
              op.subcategory, op.calls_per_iteration, _ms(op.per_iteration_ms),
              _ms(op.median_ms) + (BELOW_RESOLUTION_MARK if low else ""), _pct(op.share)]
@@ -207,8 +205,10 @@ def _comparison(cmp: Comparison) -> list[str]:
     return lines
 
 
-def render_report(summary: Summary) -> str:
-    """The Markdown report of a summary (what summary.json holds)."""
+def render_report(summary: Summary, run_conditions: Sequence[str] = (), kernel_diff: Sequence[str] = ()) -> str:
+    """The Markdown report of a summary (what summary.json holds), plus two sections the
+    analysis builds from what summary.json does not keep: the run conditions (from the
+    manifests) and the kernel diff (its rows are in kernel_diff.csv)."""
     results = summary.results
     title = ", ".join(sorted({r.model_name or "" for r in results} - {""})) or "ETDump analysis"
     lines = [f"# Profiling report: {title}", "",
@@ -220,7 +220,7 @@ def render_report(summary: Summary) -> str:
     lines += ["## Findings", ""] + [f"- {f}" for f in summary.findings] + [""]
     if summary.problems:
         lines += ["## Problems", ""] + [f"- {p}" for p in summary.problems] + [""]
-    lines += _provenance(summary) + run_conditions_lines(summary.runs) + _latency(results) + _accounting(results) + _categories(results)
+    lines += _provenance(summary) + list(run_conditions) + _latency(results) + _accounting(results) + _categories(results)
     with_ops = [r for r in results if r.operators]
     if with_ops:
         lines += ["## Top operators", ""]
@@ -249,6 +249,7 @@ def render_report(summary: Summary) -> str:
                   "comparison, the same experiment twice, shows what this computer can resolve.", ""]
         for cmp in summary.comparisons:
             lines += _comparison(cmp)
+    lines += kernel_diff
     lines += _unknown(results)
     notes = [(r.name, n) for r in results for n in r.notes]
     if notes:

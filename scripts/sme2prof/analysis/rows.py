@@ -128,7 +128,7 @@ class ResultSummary:
 
 @dataclass(kw_only=True)
 class CategoryComparison:
-    """One category in A and in baseline B: median ms per iteration, speedup and its interval."""
+    """One category in A and in baseline B: interquartile mean ms per iteration, speedup and its interval."""
 
     category: str
     a_ms: float

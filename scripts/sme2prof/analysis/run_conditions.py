@@ -5,33 +5,23 @@ pipeline keeps, per result, the cores it was pinned to, the governor, clocks and
 temperatures before and after, and any cool-down wait (``pipeline/discipline.py``);
 this section puts them next to each result and warns when one ran throttled (a core's
 allowed maximum below its hardware maximum) or started hotter than the run's first
-reading. It reads the manifests only, so runs made before these were recorded get no
-section.
+reading. It reads the manifests the analysis already loaded, so runs made before these
+were recorded get no section.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 from sme2prof.analysis.rows import RunEntry
-from sme2prof.fileio import read_json
-from sme2prof.pipeline.run_layout import manifest_path
 
 
-def run_conditions_lines(runs: list[RunEntry]) -> list[str]:
+def run_conditions_lines(runs: list[RunEntry], manifests: dict[str, dict]) -> list[str]:
+    """``manifests``: str(run dir) -> its manifest, as ``sources.collect_inputs`` keeps them."""
     lines: list[str] = []
     for run in runs:
-        manifest = _manifest(run.run_dir)
+        manifest = manifests.get(run.run_dir)
         if manifest is None or "schedule" not in manifest:
             continue
         lines += _run_lines(run.run_id, manifest, several=len(runs) > 1)
     return (["## Run conditions", ""] + lines) if lines else []
-
-
-def _manifest(run_dir: str) -> dict | None:
-    try:
-        return read_json(manifest_path(Path(run_dir)))
-    except (OSError, ValueError):
-        return None
 
 
 def _run_lines(run_id: str, manifest: dict, several: bool) -> list[str]:
