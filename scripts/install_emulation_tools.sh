@@ -3,8 +3,9 @@
 #   an aarch64 cross C++ toolchain and its sysroot (g++-aarch64-linux-gnu pulls
 #   libc6-dev-arm64-cross and libstdc++ for arm64 into /usr/aarch64-linux-gnu),
 #   cmake and ninja for building the wheel runner (apt, root or sudo: only when missing);
-#   then a qemu-aarch64 whose -cpu max exposes SME2: the system one when a probe run under it
-#   sees SME2, otherwise the static binary from Debian's qemu-user 11.1 package, checked
+#   then a qemu-aarch64 whose -cpu max exposes SME2: the kit's own copy in out/tools/qemu/ when
+#   it is the pinned package, else the system one when a probe run under it sees SME2,
+#   otherwise the static binary from Debian's qemu-user 11.1 package, checked
 #   against a pinned sha256 and placed in out/tools/qemu/ (no root, no system change;
 #   scripts/install_emulator.py does that part).
 # Idempotent: when everything is present it only checks and exits in about a second.

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Host pipeline (macOS and Linux): run a config's experiments, write out/runs/<run-id>/.
 
-Example: python scripts/mac_pipeline.py --config configs/examples/linux_quickstart.json
+Example: python scripts/mac_pipeline.py --config configs/examples/linux_toy_cnn_fp32.json
 """
 import sys
 from pathlib import Path

@@ -80,7 +80,7 @@ def _span(cores: list[int]) -> str:
         return "none"
     runs, start = [], cores[0]
     for prev, cur in zip(cores, cores[1:] + [None]):
-        if cur != prev + 1 if cur is not None else True:
+        if cur is None or cur != prev + 1:
             runs.append(f"cpu{start}" if start == prev else f"cpu{start}-{prev}")
             start = cur
     return ", ".join(runs)

@@ -17,7 +17,7 @@ from sme2prof.pipeline.run import PIPELINE_SCRIPTS, HostTransport, run_pipeline
 from sme2prof.pipeline.transport import Transport
 
 HOST_EPILOG = """examples:
-  python scripts/mac_pipeline.py --config configs/examples/linux_quickstart.json
+  python scripts/mac_pipeline.py --config configs/examples/linux_toy_cnn_fp32.json
   python scripts/mac_pipeline.py --config configs/examples/mac_mobilenet_fp16.json --dry-run
   python scripts/mac_pipeline.py --resume out/runs/20261121-163512
 

@@ -126,12 +126,12 @@ def load_config(path: str | Path) -> Config:
     config_path = Path(path)
     if config_path.is_dir():
         inside = sorted(config_path.glob("*.json"))
-        example = f"--config {inside[0]}" if inside else "--config configs/examples/linux_quickstart.json"
+        example = f"--config {inside[0]}" if inside else "--config configs/examples/linux_toy_cnn_fp32.json"
         raise UserError(f"{config_path} is a folder, not a config file",
                         f"pass one JSON config file, e.g. {example}")
     if not config_path.is_file():
         raise UserError(f"config file not found: {config_path}",
-                        "pass an existing file, e.g. --config configs/examples/linux_quickstart.json")
+                        "pass an existing file, e.g. --config configs/examples/linux_toy_cnn_fp32.json")
     try:
         text = read_text_file(config_path)
     except TextFileError as exc:

@@ -230,7 +230,7 @@ def run_pipeline(config_file: str | None, transport: Transport, *, dry_run: bool
             with lock.RunLock(run_dir, "resume"):
                 return _resume(_resumable(run_dir, transport, outcome, dry_run), transport, dry_run, analyze)
         if not config_file:
-            raise UserError("no config given", "pass --config FILE, e.g. --config configs/examples/linux_quickstart.json")
+            raise UserError("no config given", "pass --config FILE, e.g. --config configs/examples/linux_toy_cnn_fp32.json")
         config = load_config(config_file)
         plan = build_plan(config, Path(config_file).resolve(), transport)
         root = output_root(config)

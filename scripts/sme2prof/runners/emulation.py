@@ -21,6 +21,8 @@ vector length. Nothing is assumed from the CPU string or the QEMU version.
 """
 from __future__ import annotations
 
+import copy
+import functools
 import re
 import subprocess
 from pathlib import Path
@@ -74,7 +76,16 @@ def emulate_binary_runner(runner: ResolvedRunner, cpu: str | None) -> ResolvedRu
 
 
 def emulated_target(qemu: str, cpu: str) -> dict:
-    """Emulator, version, -cpu as given and as passed, features and vector length seen inside."""
+    """Emulator, version, -cpu as given and as passed, features and vector length seen inside.
+
+    Asked once per emulator and CPU in a process: several experiments on ``"cpu": "max"``
+    would otherwise each start the emulator for ``--version`` and again for the probe.
+    """
+    return copy.deepcopy(_emulated_target(qemu, cpu))
+
+
+@functools.lru_cache(maxsize=None)
+def _emulated_target(qemu: str, cpu: str) -> dict:
     qemu_cpu = qemu_tools.effective_cpu(cpu)
     return {**qemu_tools.emulator_record(qemu), "cpu": cpu, "qemu_cpu": qemu_cpu,
             "platform": EMULATED_PLATFORM, **qemu_tools.probe_cpu(qemu, qemu_cpu)}

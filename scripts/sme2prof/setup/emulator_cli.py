@@ -17,7 +17,7 @@ from typing import Sequence
 from sme2prof.errors import OptionParser, UserError
 from sme2prof.fileio import read_json
 from sme2prof.paths import display_path
-from sme2prof.runners.qemu import (KIT_QEMU, KIT_QEMU_DIR, KIT_QEMU_RECORD, PROBE_DIR, QEMU, has_sme2,
+from sme2prof.runners.qemu import (CROSS_CC, KIT_QEMU, KIT_QEMU_DIR, KIT_QEMU_RECORD, PROBE_DIR, QEMU,
                                    probe_cpu, qemu_version)
 from sme2prof.setup.qemu_package import PackageSource, fetch_and_install
 
@@ -40,26 +40,41 @@ def _kit_copy_current(source: PackageSource) -> bool:
         return False
 
 
-def describe(qemu: str, probe_dir: Path) -> str:
-    seen = probe_cpu(qemu, "max", probe_dir)
+def describe(qemu: str, seen: dict, version: str) -> str:
     f = seen["cpu_features"]
-    return (f"{qemu} (QEMU {qemu_version(qemu)}): -cpu max shows sme={int(f['sme'])} sme2={int(f['sme2'])}, "
+    return (f"{qemu} (QEMU {version}): -cpu max shows sme={int(f['sme'])} sme2={int(f['sme2'])}, "
             f"streaming vector length {seen['sme_vector_length_bits']} bits by default")
+
+
+def _with_sme2(qemu: str, probe_dir: Path) -> dict | None:
+    """One probe run under ``-cpu max``: what it saw when that includes SME2, else None."""
+    seen = probe_cpu(qemu, "max", probe_dir)
+    return seen if seen["cpu_features"].get("sme2") else None
 
 
 def ensure_emulator(dry_run: bool, from_package: bool = False) -> int:
     source = PackageSource.pinned()
     with tempfile.TemporaryDirectory() as scratch:
         probe_dir = Path(scratch) if dry_run else PROBE_DIR
-        if _kit_copy_current(source) and has_sme2(str(KIT_QEMU), probe_dir):
-            print(f"emulator present: {describe(str(KIT_QEMU), probe_dir)}")
-            return 0
+        if _kit_copy_current(source):
+            seen = _with_sme2(str(KIT_QEMU), probe_dir)
+            if seen:
+                print(f"emulator present: {describe(str(KIT_QEMU), seen, qemu_version(str(KIT_QEMU)))}")
+                return 0
         system = shutil.which(QEMU)
-        if system and not from_package and has_sme2(system, probe_dir):
-            print(f"emulator present (system): {describe(system, probe_dir)}")
-            return 0
+        version = qemu_version(system) if system else None
+        if system and not from_package:
+            if dry_run and shutil.which(CROSS_CC) is None:
+                # The probe needs the cross compiler the shell part of a real run installs first.
+                print(f"would probe the system {QEMU} (QEMU {version}) for SME2 after installing {CROSS_CC}; "
+                      "if it has none:")
+            else:
+                seen = _with_sme2(system, probe_dir)
+                if seen:
+                    print(f"emulator present (system): {describe(system, seen, version)}")
+                    return 0
         why = ("--from-package" if from_package else
-               f"the system {QEMU} (QEMU {qemu_version(system)}) has no SME2 under -cpu max"
+               f"the system {QEMU} (QEMU {version}) has no SME2 under -cpu max"
                if system else f"no {QEMU} on PATH")
         print(f"{why}: taking the static qemu-aarch64 out of Debian's qemu-user {source.version}")
         print(f"  fetch  {source.url}")
@@ -69,11 +84,12 @@ def ensure_emulator(dry_run: bool, from_package: bool = False) -> int:
             print("dry run: nothing changed")
             return 0
         binary, _ = fetch_and_install(source, KIT_QEMU_DIR)
-        if not has_sme2(str(binary), probe_dir):
+        seen = _with_sme2(str(binary), probe_dir)
+        if not seen:
             raise UserError(f"{binary} runs but its -cpu max shows no SME2",
                             f"set SME2PROF_QEMU_DEB_URL/SME2PROF_QEMU_DEB_SHA256 to a qemu-user package "
                             f"of QEMU 11.1 or newer and re-run")
-        print(f"installed: {describe(str(binary), probe_dir)}")
+        print(f"installed: {describe(str(binary), seen, qemu_version(str(binary)))}")
     return 0
 
 

@@ -21,7 +21,7 @@ from sme2prof.runners.registry import EMULATED_RUNNERS, DEFAULT_EMULATED, wheel_
 from sme2prof.runners.wheel_build import BUILD_FIX, CROSS_COMPILERS, INSTALL_FIX, find_wheel_runner
 
 EMULATED_PLATFORM = EMULATED_RUNNERS[DEFAULT_EMULATED].platform
-QEMU_MIN_MAJOR = 8          # as scripts/install_emulation_tools.sh installs (SME, tested with 10)
+QEMU_MIN_MAJOR = 8          # the first QEMU with SME; SME2 is probed (install_emulation_tools.sh provides 11.1)
 ADB_TIMEOUT_S = 10
 # Needed only for executor_runner source builds; the wheel runner needs neither.
 SOURCE_BUILD_ONLY = ("ExecuTorch checkout", "codegen Python")
@@ -98,13 +98,19 @@ def build_tool_checks(host_platform: str, required: bool) -> list[Check]:
 
 # ---------------------------------------------------------------- emulation
 
-def _has_sme2() -> bool:
-    """Whether the emulator the kit uses shows SME2 to a program (probed; False if it cannot be)."""
+def _sme2_check(version: str) -> Check:
+    """Whether the emulator the kit uses shows SME2 to a program, probed; a probe that cannot
+    run says why (for example no cross compiler to build it) rather than "no SME2"."""
     from sme2prof.runners import qemu
     try:
-        return qemu.has_sme2(qemu.find_qemu())
-    except UserError:
-        return False
+        sme2 = qemu.probe_cpu(qemu.find_qemu(), "max")["cpu_features"].get("sme2")
+    except UserError as exc:
+        return Check("qemu-aarch64", WARN, f"version {version}; its SME2 could not be probed: {exc.message}",
+                     exc.fix)
+    if not sme2:
+        return Check("qemu-aarch64", WARN, f"version {version}: -cpu max has SME but no SME2 "
+                     "(QEMU 11.1+ has it)", INSTALL_FIX)
+    return Check("qemu-aarch64", OK, f"version {version} (SME2 under -cpu max)")
 
 
 def emulation_checks(host_platform: str, required: bool) -> list[Check]:
@@ -125,11 +131,8 @@ def emulation_checks(host_platform: str, required: bool) -> list[Check]:
         if major < QEMU_MIN_MAJOR:
             checks.append(problem("qemu-aarch64", required, f"version {version} is older than "
                                   f"{QEMU_MIN_MAJOR}.0 (SME emulation)", INSTALL_FIX))
-        elif not _has_sme2():
-            checks.append(Check("qemu-aarch64", WARN, f"version {version}: -cpu max has SME but no SME2 "
-                                "(QEMU 11.1+ has it)", INSTALL_FIX))
         else:
-            checks.append(Check("qemu-aarch64", OK, f"version {version} (SME2 under -cpu max)"))
+            checks.append(_sme2_check(version))
     except UserError as exc:
         checks.append(problem("qemu-aarch64", required, exc.message, exc.fix))
     cross = CROSS_COMPILERS[EMULATED_PLATFORM]
