@@ -8,6 +8,8 @@ them with the inputs an export would have now:
 
     package_sha256      every file of the model package (``models/<name>/``: code, and
                         any weights or tables kept in it), by relative path and content
+    shared_layers_sha256  the kit's export-friendly layers that packages import
+                        (``sme2prof/export/delegable_layers.py``)
     model_args          the ``--model-arg`` options
     int8_mode           static or dynamic (int8 only; otherwise null)
     torch_version,      the libraries that traced and lowered it: a program from another
@@ -30,6 +32,7 @@ from sme2prof.fileio import read_json
 from sme2prof.paths import display_path
 
 _SKIPPED_PARTS = ("__pycache__",)
+SHARED_LAYERS = Path(__file__).with_name("delegable_layers.py")
 
 
 def package_sha256(package_dir: Path) -> str:
@@ -59,6 +62,7 @@ def export_inputs(package_dir: Path, dtype: str, int8_mode: str | None,
                   model_args: dict[str, Any] | None) -> dict[str, Any]:
     """What an export made now would be made from (the record's ``inputs``)."""
     return {"package_sha256": package_sha256(package_dir),
+            "shared_layers_sha256": hashlib.sha256(SHARED_LAYERS.read_bytes()).hexdigest(),
             "model_args": dict(model_args or {}),
             "int8_mode": (int8_mode or "static") if dtype == "int8" else None,
             "torch_version": _installed("torch"),
@@ -67,6 +71,7 @@ def export_inputs(package_dir: Path, dtype: str, int8_mode: str | None,
 
 _WHAT_CHANGED = {
     "package_sha256": "the model package changed since the export",
+    "shared_layers_sha256": "the kit's shared model layers (delegable_layers.py) changed since the export",
     "model_args": "the model options differ",
     "int8_mode": "the int8 mode differs",
     "torch_version": "torch was upgraded or downgraded since the export",
