@@ -328,7 +328,7 @@ def test_interleaved_pair_needs_the_same_thread_counts(workspace: Path) -> None:
     config = write_config(workspace, workspace / "m_fp32.pte",
                           [experiment("a", threads=[1, 2]), experiment("b", threads=[1])],
                           analysis={"compare_pairs": [["a", "b"]], "interleave_rounds": 2})
-    fails_cleanly(workspace, config, "'a' runs threads [1, 2] and 'b' runs [1]", 'same "threads" list')
+    fails_cleanly(workspace, config, "'a' runs threads [1, 2] and 'b' runs [1]", 'same "threads" list, or one thread count each')
 
 
 @pytest.mark.parametrize("affinity, expected", [([], "must be a non-empty list of core numbers"),

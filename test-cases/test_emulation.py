@@ -155,7 +155,7 @@ def test_a_qemu_that_exposes_sme2_is_detected() -> None:
 
 
 @needs_linux_x86
-@pytest.mark.parametrize("cpu, message", [("bogus-cpu", "could not start the runner with -cpu"),
+@pytest.mark.parametrize("cpu, message", [("bogus-cpu", "could not run the runner with -cpu"),
                                           ("max; rm -rf /", "invalid emulated cpu")])
 def test_bad_cpu_strings_are_user_errors(aarch64_runner, cpu: str, message: str) -> None:
     with pytest.raises(UserError) as err:

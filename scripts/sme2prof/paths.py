@@ -6,8 +6,11 @@ root so a config means the same thing whatever the current directory is.
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
+
+from sme2prof.errors import UserError
 
 SCRIPTS_DIR = Path(__file__).resolve().parent.parent
 REPO_ROOT = SCRIPTS_DIR.parent
@@ -32,3 +35,16 @@ def display_path(path: Path) -> str:
         return str(Path(path).resolve().relative_to(REPO_ROOT))
     except ValueError:
         return str(path)
+
+
+def installed_executorch_dir() -> Path:
+    """The installed executorch package's folder, found without importing it.
+
+    Why not import: ``import executorch`` costs 10-15 s here, and the callers only need
+    files the package ships (flatc and the ETDump schema, the C++ libraries).
+    """
+    spec = importlib.util.find_spec("executorch")
+    if spec is None or not spec.submodule_search_locations:
+        raise UserError("the executorch pip package is not installed in this Python",
+                        "bash scripts/setup_repo.sh (or: pip install executorch==1.5.1)")
+    return Path(next(iter(spec.submodule_search_locations)))

@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402  (backend must be chosen first)
 
 from sme2prof.fileio import write_bytes_atomic  # noqa: E402
 from sme2prof.analysis import categories  # noqa: E402
-from sme2prof.analysis.compare import MEASURED, NO_DIFFERENCE, UNRESOLVED  # noqa: E402
+from sme2prof.analysis.findings import speedup_label  # noqa: E402
 from sme2prof.analysis.rows import Comparison, ResultSummary  # noqa: E402
 
 WIDTH_IN = 12.8
@@ -171,13 +171,6 @@ def top_operators_chart(results: list[ResultSummary], path: Path, top: int = 12)
     return _save(fig, path)
 
 
-def _said(speedup: float | None, verdict: str) -> str:
-    """A speedup only where the report prints one (its interval clears 1), else why not."""
-    if verdict in MEASURED and speedup:
-        return f"{speedup:.2f}×"
-    return {NO_DIFFERENCE: "no measurable difference", UNRESOLVED: "unresolved (< 1 µs)"}.get(verdict, "—")
-
-
 def comparison_chart(cmp: Comparison, path: Path) -> Path | None:
     """Per-category time of A and baseline B side by side, speedup written next to it."""
     cats = cmp.categories
@@ -192,11 +185,11 @@ def comparison_chart(cmp: Comparison, path: Path) -> Path | None:
             color=[categories.by_name(c.category).colour for c in cats], label=shorten(cmp.a, 40),
             left=LOG_LEFT_MS)
     for y, c in zip(ys, cats):
-        ax.text(max(c.a_ms, c.b_ms, LOG_FLOOR_MS) * 1.1, y, f"{_said(c.speedup, c.verdict)}", va="center", fontsize=11)
+        ax.text(max(c.a_ms, c.b_ms, LOG_FLOOR_MS) * 1.1, y, f"{speedup_label(c.speedup, c.verdict)}", va="center", fontsize=11)
     ax.set_yticks(ys, [c.category for c in cats], fontsize=11)
     ax.set_xlabel("time per inference (ms, log scale; <1 µs drawn at 0.0005 ms)", fontsize=11)
     em = " — emulated, not a performance result" if cmp.emulated else ""
-    ax.set_title(f"{shorten(cmp.a, 40)} vs {shorten(cmp.b, 40)}: end to end {_said(cmp.speedup, cmp.verdict)}{em}",
+    ax.set_title(f"{shorten(cmp.a, 40)} vs {shorten(cmp.b, 40)}: end to end {speedup_label(cmp.speedup, cmp.verdict)}{em}",
                  fontsize=13)
     ax.legend(fontsize=10, loc="lower right")
     ax.grid(axis="x", alpha=0.3)

@@ -20,18 +20,26 @@ def interval_text(low: float | None, high: float | None) -> str:
     return "" if low is None or high is None else f"{_x(low)}–{_x(high)}×"
 
 
+def speedup_label(speedup: float | None, verdict: str) -> str:
+    """The short form a chart writes next to a bar: the speedup only where the report
+    prints one (its interval clears 1), else what the report says instead."""
+    if verdict in MEASURED and speedup is not None:
+        return f"{_x(speedup)}×"
+    return {NO_DIFFERENCE: "no measurable difference", NO_INTERVAL: "no interval",
+            UNRESOLVED: f"no measurable difference (< {OPERATOR_RESOLUTION_MS * 1000:g} µs)"}.get(verdict, "—")
+
+
 def speedup_text(speedup: float | None, low: float | None, high: float | None, verdict: str) -> str:
     """How every output says one speedup: the number only when its interval excludes 1."""
-    if verdict in MEASURED and speedup is not None:
-        return f"{_x(speedup)}× (interval {interval_text(low, high)})"
-    if verdict == NO_DIFFERENCE:
-        return f"no measurable difference (interval {interval_text(low, high)})"
+    label = speedup_label(speedup, verdict)
+    if verdict in MEASURED and speedup is not None or verdict == NO_DIFFERENCE:
+        return f"{label} (interval {interval_text(low, high)})"
     if verdict == NO_INTERVAL:
-        return "no interval (fewer than 3 iterations on a side)"
+        return f"{label} (fewer than 3 iterations on a side)"
     if verdict == UNRESOLVED:
         return (f"no measurable difference (below the {OPERATOR_RESOLUTION_MS * 1000:g} µs "
                 f"operator timer resolution)")
-    return "—"
+    return label
 
 
 def _pct(x: float | None) -> str:

@@ -47,7 +47,7 @@ def _key(meaning: str, default: Any = MISSING) -> Any:
 @dataclass(frozen=True, kw_only=True)
 class AnalysisOptions:
     compare_pairs: tuple[tuple[str, str], ...] = _key("list of [experiment_a, experiment_b] pairs", ())
-    interleave_rounds: int = _key("run each compare pair in this many alternating rounds (A B A B ...); "
+    interleave_rounds: int = _key("run each compare pair in this many alternating rounds (A B, B A, A B, ...); "
                                   "0 runs each side in one go", 0)
 
 
@@ -282,7 +282,8 @@ def _validate_analysis(raw: Any, experiments: tuple[Experiment, ...], source: st
 
 
 def _check_interleaving(pairs: list, by_name: dict[str, Experiment], rounds: int, source: str) -> None:
-    """Interleaved rounds need pairs that can alternate: same thread counts, enough runs, no kernel trace."""
+    """Interleaved rounds need pairs that can alternate: same thread counts (or one each), enough runs,
+    no kernel trace."""
     where = "analysis.interleave_rounds"
     _expect(pairs, source, where, "needs analysis.compare_pairs to say which experiments alternate",
             '"compare_pairs": [["sme2_on", "sme2_off"]], "interleave_rounds": 5')
@@ -305,10 +306,12 @@ def _check_interleaving(pairs: list, by_name: dict[str, Experiment], rounds: int
                 raise UserError(f"{source}: {where} is {rounds} but experiment {name!r} has only "
                                 f"{exp.runs} runs (each round needs at least one timed run)",
                                 f"set \"runs\" to {rounds} or more, or lower interleave_rounds")
-        if sorted(by_name[a].threads) != sorted(by_name[b].threads):
-            raise UserError(f"{source}: {where}: {a!r} runs threads {list(by_name[a].threads)} and {b!r} "
-                            f"runs {list(by_name[b].threads)}, so their rounds cannot pair up",
-                            "give both experiments of an interleaved pair the same \"threads\" list")
+        a_threads, b_threads = by_name[a].threads, by_name[b].threads
+        if sorted(a_threads) != sorted(b_threads) and not len(a_threads) == len(b_threads) == 1:
+            raise UserError(f"{source}: {where}: {a!r} runs threads {list(a_threads)} and {b!r} "
+                            f"runs {list(b_threads)}, so their rounds cannot pair up",
+                            "give both experiments of an interleaved pair the same \"threads\" list, "
+                            "or one thread count each")
 
 
 def _validate_cooldown(raw: Any, source: str) -> Cooldown:

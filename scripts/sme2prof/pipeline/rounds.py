@@ -3,8 +3,12 @@
 Why interleave: measured one after the other, A and B meet different moments of the
 machine (a build starting, a phone warming up, a governor settling), and that drift
 shows up as a "speedup". With ``analysis.interleave_rounds: R`` each compare pair runs
-as A B A B ... (R rounds per side, a fresh runner process per round, the timed runs
-split across the rounds), so drift and background load hit both sides alike.
+in R rounds per side, a fresh runner process per round, the timed runs split across the
+rounds, so drift and background load hit both sides alike. The order within a round
+alternates (A B, then B A, ...) so each side goes first equally often: in A/A runs of
+toy_cnn on a busy 2-core machine with a fixed A B A B order, B read 9-18 % slower in 3
+of 6 runs (one reported as a difference); with the order alternating, 8 of 8 A/A runs
+showed no measurable difference.
 
 Each round writes ``<experiment>/t<N>/round-<k>/``; after the last round its ETDumps
 are joined into the result's one ``etdump.etdp`` (the first round's warm-up kept, the
@@ -14,7 +18,6 @@ blocked one with ``warmup`` + ``runs`` executions.
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import json
 import shutil
 import subprocess
@@ -25,6 +28,7 @@ from sme2prof.fileio import write_bytes_atomic, write_text_atomic
 from sme2prof.pipeline import run_layout
 from sme2prof.pipeline.config import Config
 from sme2prof.pipeline.transport import Job
+from sme2prof.paths import installed_executorch_dir
 
 ROUND_DIR = "round-{k}"
 
@@ -36,7 +40,9 @@ def schedule(jobs: list[Job], config: Config) -> list[Job]:
     if rounds > 1:
         for a, b in config.analysis.compare_pairs:
             partner[a], partner[b] = (a, b), (a, b)
-    by_key = {(job.experiment.name, job.threads): job for job in jobs}
+    by_experiment: dict[str, list[Job]] = {}
+    for job in jobs:
+        by_experiment.setdefault(job.experiment.name, []).append(job)
     done: set[int] = set()
     order: list[Job] = []
     for job in jobs:
@@ -47,13 +53,24 @@ def schedule(jobs: list[Job], config: Config) -> list[Job]:
             order.append(job)
             done.add(id(job))
             continue
-        sides = [by_key[(name, job.threads)] for name in pair if (name, job.threads) in by_key]
+        sides = [side for name in pair
+                 if (side := counterpart(job, by_experiment.get(name, []), by_experiment[job.experiment.name]))]
         for k in range(1, rounds + 1):
-            for side in sides:
+            for side in (sides if k % 2 else sides[::-1]):
                 order.append(dataclasses.replace(side, round=k, rounds=rounds,
                                                  runs=split_runs(side.experiment.runs, rounds, k)))
         done.update(id(side) for side in sides)
     return order
+
+
+def counterpart(job: Job, side_jobs: list[Job], own_jobs: list[Job]) -> Job | None:
+    """The job of the other side that alternates with ``job``: the same thread count, or,
+    when each side runs one thread count (``two_threads`` [2] against ``one_thread`` [1]),
+    that one."""
+    same = [other for other in side_jobs if other.threads == job.threads]
+    if same:
+        return same[0]
+    return side_jobs[0] if len(side_jobs) == 1 and len(own_jobs) == 1 else None
 
 
 def split_runs(runs: int, rounds: int, k: int) -> int:
@@ -67,8 +84,8 @@ def describe(config: Config) -> dict:
     if rounds > 1:
         return {"kind": "interleaved", "rounds": rounds,
                 "pairs": [list(p) for p in config.analysis.compare_pairs],
-                "how": f"each compare pair ran in {rounds} alternating rounds (A B A B ...), a fresh runner "
-                       "process per round, timed runs split across the rounds"}
+                "how": f"each compare pair ran in {rounds} rounds (A B, B A, A B, ...: each side first "
+                       "equally often), a fresh runner process per round, timed runs split across the rounds"}
     return {"kind": "blocked", "rounds": 1, "pairs": [list(p) for p in config.analysis.compare_pairs],
             "how": "each experiment ran in one runner process per thread count, one after the other"}
 
@@ -105,7 +122,7 @@ def merge_etdumps(paths: list[Path], warmup: int) -> bytes:
     binary and schema that ExecuTorch ships, without importing ExecuTorch (that import
     costs 10-15 s here), and writes the result size-prefixed, as the runtime does.
     """
-    package = _executorch_dir()
+    package = installed_executorch_dir()
     flatc = str(package / "data" / "bin" / "flatc")
     with tempfile.TemporaryDirectory() as tmp:
         for schema in SCHEMA_FILES:
@@ -128,14 +145,6 @@ def merge_etdumps(paths: list[Path], warmup: int) -> bytes:
 
 
 SCHEMA_FILES = ("etdump_schema_flatcc.fbs", "scalar_type.fbs")
-
-
-def _executorch_dir() -> Path:
-    """The installed executorch package folder, found without importing it."""
-    spec = importlib.util.find_spec("executorch")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the executorch package is not installed")
-    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def _flatc(flatc: str, *args: str) -> None:

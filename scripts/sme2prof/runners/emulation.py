@@ -24,7 +24,6 @@ from __future__ import annotations
 import copy
 import functools
 import re
-import subprocess
 from pathlib import Path
 
 from sme2prof.errors import UserError
@@ -40,7 +39,6 @@ DEFAULT_CPU = "max"
 QEMU = qemu_tools.QEMU
 # Where Debian/Ubuntu's cross packages put the aarch64 loader, libc and libstdc++.
 SYSROOT_CANDIDATES = (Path("/usr/aarch64-linux-gnu"),)
-PROBE_TIMEOUT_S = 60
 _CPU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.,=+-]*$")
 ELF_MACHINES = {0x3E: "x86_64", 0xB7: "aarch64", 0x28: "arm", 0x03: "x86"}
 
@@ -113,18 +111,7 @@ def probe_emulated_cpu(cpu: str, prefix: list[str] | None = None) -> dict:
     """
     if prefix is None:
         prefix, _ = _command_prefix(cpu)
-    try:
-        result = subprocess.run(prefix + ["--cpu_features"], capture_output=True, text=True,
-                                timeout=PROBE_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        raise UserError(f"{QEMU} -cpu {cpu} did not answer within {PROBE_TIMEOUT_S} s",
-                        "check that qemu-aarch64 runs: qemu-aarch64 --version") from None
-    if result.returncode != 0:
-        detail = (result.stderr.strip().splitlines() or ["no output"])[-1]
-        raise UserError(f"{QEMU} could not start the runner with -cpu {cpu!r}: {detail}",
-                        "use a CPU model qemu-aarch64 knows, for example \"max\" or \"max,sme=off\" "
-                        "(list them: qemu-aarch64 -cpu help)")
-    parsed = parse_probe_output(result.stdout)
+    parsed = parse_probe_output(qemu_tools.run_emulated(prefix + ["--cpu_features"], cpu, "the runner"))
     if parsed is None:
         raise UserError(f"the emulated runner printed no hwcaps line for -cpu {cpu!r}",
                         "rebuild it: bash scripts/build_runners.sh --wheel --platform linux-aarch64")
@@ -134,7 +121,7 @@ def probe_emulated_cpu(cpu: str, prefix: list[str] | None = None) -> dict:
 
 def parse_probe_output(text: str) -> tuple[int, int, dict[str, bool]] | None:
     """``(hwcap, hwcap2, {name: bool})`` from the runner's ``hwcaps:``/``cpu_features:`` lines."""
-    caps = re.search(r"^hwcaps: hwcap=0x([0-9a-fA-F]+) hwcap2=0x([0-9a-fA-F]+)\s*$", text, re.M)
+    caps = qemu_tools.parse_hwcaps(text)
     if caps is None:
         return None
     features: dict[str, bool] = {}
@@ -143,7 +130,7 @@ def parse_probe_output(text: str) -> tuple[int, int, dict[str, bool]] | None:
         name, _, value = pair.partition("=")
         if value in ("0", "1"):
             features[name] = value == "1"
-    return int(caps.group(1), 16), int(caps.group(2), 16), features
+    return caps[0], caps[1], features
 
 
 def qemu_version(qemu: str | None = None) -> str:

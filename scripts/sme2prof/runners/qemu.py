@@ -22,7 +22,7 @@ from pathlib import Path
 from sme2prof.errors import UserError
 from sme2prof.fileio import read_json
 from sme2prof.host_info import features_from_hwcaps
-from sme2prof.paths import OUT_DIR
+from sme2prof.paths import OUT_DIR, display_path
 
 QEMU = "qemu-aarch64"
 QEMU_VARIABLE = "SME2PROF_QEMU"
@@ -102,29 +102,44 @@ def probe_binary(probe_dir: Path = PROBE_DIR) -> Path:
     return binary
 
 
+def parse_hwcaps(text: str) -> tuple[int, int] | None:
+    """``(hwcap, hwcap2)`` from a ``hwcaps: hwcap=0x.. hwcap2=0x..`` line (the probe's and the
+    wheel runner's ``--cpu_features`` print the same line), or None."""
+    caps = re.search(r"^hwcaps: hwcap=0x([0-9a-fA-F]+) hwcap2=0x([0-9a-fA-F]+)\s*$", text, re.M)
+    return (int(caps.group(1), 16), int(caps.group(2), 16)) if caps else None
+
+
 def parse_probe(text: str) -> tuple[int, int, int] | None:
     """``(hwcap, hwcap2, sme_vector_length_bytes)`` from the probe's output, or None."""
-    caps = re.search(r"^hwcaps: hwcap=0x([0-9a-fA-F]+) hwcap2=0x([0-9a-fA-F]+)\s*$", text, re.M)
+    caps = parse_hwcaps(text)
     if caps is None:
         return None
     vl = re.search(r"^sme_vector_length_bytes: (\d+)", text, re.M)
-    return int(caps.group(1), 16), int(caps.group(2), 16), int(vl.group(1)) if vl else 0
+    return caps[0], caps[1], int(vl.group(1)) if vl else 0
+
+
+def run_emulated(command: list[str], cpu: str, what: str) -> str:
+    """The standard output of ``command`` (an emulator command line running ``what`` with
+    ``-cpu cpu``); an emulator that hangs, or refuses the CPU model, is one error with its fix."""
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=PROBE_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise UserError(f"{command[0]} -cpu {cpu} did not answer within {PROBE_TIMEOUT_S} s",
+                        f"check that the emulator runs: {command[0]} --version") from None
+    if result.returncode != 0:
+        detail = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        raise UserError(f"{command[0]} could not run {what} with -cpu {cpu!r}: {detail}",
+                        "use a CPU model qemu-aarch64 knows, for example \"max\" or \"max,sme=off\" "
+                        "(list them: qemu-aarch64 -cpu help)")
+    return result.stdout
 
 
 def probe_cpu(qemu: str, cpu: str, probe_dir: Path = PROBE_DIR) -> dict:
     """What a program under ``qemu -cpu cpu`` sees: features, hwcaps and streaming vector length."""
-    try:
-        result = subprocess.run([qemu, "-cpu", cpu, str(probe_binary(probe_dir))], capture_output=True,
-                                text=True, timeout=PROBE_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        raise UserError(f"{qemu} -cpu {cpu} did not answer within {PROBE_TIMEOUT_S} s",
-                        f"check that the emulator runs: {qemu} --version") from None
-    parsed = parse_probe(result.stdout) if result.returncode == 0 else None
+    parsed = parse_probe(run_emulated([qemu, "-cpu", cpu, str(probe_binary(probe_dir))], cpu, "the probe"))
     if parsed is None:
-        detail = (result.stderr.strip().splitlines() or ["no output"])[-1]
-        raise UserError(f"{qemu} could not run the probe with -cpu {cpu!r}: {detail}",
-                        "use a CPU model qemu-aarch64 knows, for example \"max\" or \"max,sme=off\" "
-                        "(list them: qemu-aarch64 -cpu help)")
+        raise UserError(f"the probe printed no hwcaps line under {qemu} -cpu {cpu!r}",
+                        f"rebuild it: rm -rf {display_path(probe_dir)}, then run this again")
     hwcap, hwcap2, vl_bytes = parsed
     return {"cpu_features": features_from_hwcaps(hwcap, hwcap2), "hwcap": hex(hwcap), "hwcap2": hex(hwcap2),
             "sme_vector_length_bits": vl_bytes * 8,

@@ -19,7 +19,6 @@ successful build, so a failed build never removes a runner that worked.
 from __future__ import annotations
 
 import fcntl
-import importlib.util
 import os
 import platform as pyplatform
 import re
@@ -35,7 +34,7 @@ from sme2prof.runners import aarch64_wheel
 from sme2prof.errors import UserError
 from sme2prof.fileio import read_json, sha256_file, write_json_atomic
 from sme2prof.host_info import executorch_version, host_platform
-from sme2prof.paths import OUT_DIR, RUNNERS_DIR, SCRIPTS_DIR, display_path
+from sme2prof.paths import OUT_DIR, RUNNERS_DIR, SCRIPTS_DIR, display_path, installed_executorch_dir
 from sme2prof.fileio import utc_now_iso
 from sme2prof.runners.registry import PLATFORMS, wheel_platforms, wheel_runner_name
 from sme2prof.runners.spec import BUILD_INFO_NAME
@@ -153,11 +152,7 @@ def _check_platform(platform: str) -> str:
 
 
 def _installed_package_dir() -> Path:
-    spec = importlib.util.find_spec("executorch")
-    if spec is None or not spec.submodule_search_locations:
-        raise UserError("the executorch pip package is not installed in this Python",
-                        "bash scripts/setup_repo.sh (or: pip install executorch==1.5.1)")
-    package = Path(list(spec.submodule_search_locations)[0])
+    package = installed_executorch_dir()
     if not (package / "share" / "cmake" / "executorch-config.cmake").is_file():
         raise UserError(f"the installed executorch has no C++ package ({package}/share/cmake)",
                         "pip install executorch==1.5.1 (its wheel ships the C++ libraries)")
