@@ -41,7 +41,7 @@ class Discipline:
             self.manifest["conditions_baseline"] = baseline = reading
         record = {"index": len(self.manifest["invocations"]) + 1, "experiment": job.experiment.name,
                   "threads": job.threads, "round": job.round, "rounds": job.rounds,
-                  "timed_runs": job.num_executions - job.experiment.warmup, "started_at": utc_now_iso(),
+                  "timed_runs": job.timed_runs, "started_at": utc_now_iso(),
                   "cpu_affinity": job.cpu_affinity, "affinity_source": job.affinity_source,
                   "cooldown": waited, "before": reading, "after": None}
         self.manifest["invocations"].append(record)

@@ -410,7 +410,7 @@ def print_plan(plan: Plan, transport: Transport, run_dir: Path, only: list[Job] 
     for job in jobs:
         folder = rounds.invocation_dir(run_dir, job)
         pinned = f", pinned to cores {job.cpu_affinity}" if job.cpu_affinity is not None else ""
-        print(f"  [{job.label}] {job.experiment.warmup} warm-up + {job.num_executions - job.experiment.warmup} "
+        print(f"  [{job.label}] {job.experiment.warmup} warm-up + {job.timed_runs} "
               f"timed{pinned}:")
         env = "".join(f"{key}={shlex.quote(value)} " for key, value in job.runner.env.items())
         print(f"    {env}{shlex.join(transport.command(job, plan.model, folder))}")
@@ -527,7 +527,7 @@ def _run_job(job: Job, index: int, total: int, model: Path, run_dir: Path,
     folder = rounds.invocation_dir(run_dir, job)
     folder.mkdir(parents=True, exist_ok=True)
     log_file = folder / run_layout.LOG_NAME
-    timed_runs = job.num_executions - exp.warmup
+    timed_runs = job.timed_runs
     pinned = f", cores {job.cpu_affinity}" if job.cpu_affinity is not None else ""
     print(f"[{index}/{total}] {job.label}: {job.runner.name}, {exp.warmup} warm-up + {timed_runs} "
           f"timed iterations{pinned} ...", flush=True)

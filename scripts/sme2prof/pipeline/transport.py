@@ -35,8 +35,13 @@ class Job:
     affinity_source: str = "not pinned"
 
     @property
+    def timed_runs(self) -> int:
+        """Timed iterations of this invocation (one round's share when interleaved)."""
+        return self.experiment.runs if self.runs is None else self.runs
+
+    @property
     def num_executions(self) -> int:
-        return self.experiment.warmup + (self.experiment.runs if self.runs is None else self.runs)
+        return self.experiment.warmup + self.timed_runs
 
     @property
     def label(self) -> str:
