@@ -64,6 +64,10 @@ def test_profile_exports_runs_analyses_and_validates(workspace: dict, profiled) 
     documented = set(re.findall(r"`([a-z_]+)`", SKILL.read_text().split("## The JSON it prints")[1]
                                 .split("\n## ")[0]))
     assert set(result) - {"error", "fix"} <= documented, "the skill lists every key the JSON has"
+    # each stage timed where it ran: the run and its analysis apart, inside the total
+    assert set(result["seconds"]) == {"export", "run", "analysis", "validate", "total"} <= documented
+    assert sum(v for k, v in result["seconds"].items() if k != "total") <= result["seconds"]["total"] + 0.5
+    assert result["seconds"]["analysis"] > 0 and result["seconds"]["run"] > 0
     # both skills that parse per-result entries name exactly the keys they have
     for skill in (SKILL, REPO_ROOT / "agentic-kits/skills/run-and-compare/skill.md"):
         listed = re.search(r"`results` \(one per experiment and thread\s+count:\s+([^)]*)\)", skill.read_text())

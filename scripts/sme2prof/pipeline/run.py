@@ -215,7 +215,8 @@ def run_pipeline(config_file: str | None, transport: Transport, *, dry_run: bool
     """Validate, run every experiment x thread count, write the run directory; return exit code.
 
     ``outcome``, when given, receives ``run_dir`` (or, for a dry run, ``plan``: the
-    commands that would run) so a caller can report on the run without guessing its id.
+    commands that would run) so a caller can report on the run without guessing its id,
+    and ``seconds``: how long the runs and the analysis took, each timed where it happens.
     The run directory is locked (``lock.py``) from before its manifest is read until the
     analysis is written; the run's model is its own copy (``inputs.py``).
     """
@@ -252,7 +253,7 @@ def run_pipeline(config_file: str | None, transport: Transport, *, dry_run: bool
             manifest = _new_manifest(run_id, plan, transport, model_block)
             _attach_results(plan, manifest)
             mf.save(run_dir, manifest)
-            return _execute(plan, run_dir, manifest, transport, analyze)
+            return _execute(plan, run_dir, manifest, transport, analyze, outcome=outcome)
 
 
 @dataclass
@@ -417,7 +418,7 @@ def print_plan(plan: Plan, transport: Transport, run_dir: Path, only: list[Job] 
 
 
 def _execute(plan: Plan, run_dir: Path, manifest: dict, transport: Transport, analyze: bool,
-             jobs: list[Job] | None = None) -> int:
+             jobs: list[Job] | None = None, outcome: dict | None = None) -> int:
     """Run the jobs (then the analysis), saving the manifest at every change of state.
 
     However it ends, the manifest says so: Ctrl-C/SIGTERM/SIGHUP and a closed stdout
@@ -452,11 +453,16 @@ def _execute(plan: Plan, run_dir: Path, manifest: dict, transport: Transport, an
         if not analyze:
             manifest["analysis"] = {"status": "skipped"}
         _finish(run_dir, manifest, "failed" if failures else "complete")
+        seconds = {"run": round(time.perf_counter() - started, 1)}
+        if outcome is not None:
+            outcome["seconds"] = seconds
         if jobs:
-            _print_summary(manifest, run_dir, time.perf_counter() - started)
+            _print_summary(manifest, run_dir, seconds["run"])
         code = EXIT_FAILED_RESULTS if failures else 0
         if analyze:
+            started = time.perf_counter()
             code = max(code, _analyze(run_dir, manifest))
+            seconds["analysis"] = round(time.perf_counter() - started, 1)
         return code
     except KeyboardInterrupt as exc:
         _stopped(run_dir, manifest, jobs, f"interrupted by {describe_interrupt(exc)}")

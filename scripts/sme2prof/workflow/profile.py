@@ -73,9 +73,7 @@ def _profile(request: ProfileRequest, outcome: dict, seconds: dict) -> int:
         return 0
 
     config_path = write_config(CONFIG_DIR / f"{request.label}.json", config)
-    t0 = time.perf_counter()
-    code, run_dir = run_host_pipeline(config_path, analyze=True)
-    seconds["run_and_analysis"] = round(time.perf_counter() - t0, 1)
+    code, run_dir = run_host_pipeline(config_path, analyze=True, seconds=seconds)
     if run_dir is None:     # the pipeline refused the config before making a run folder
         raise UserError("the pipeline made no run directory", "see the error above")
     outcome["run_dir"] = str(run_dir)

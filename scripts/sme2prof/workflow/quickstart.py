@@ -45,16 +45,13 @@ def choose_runner(dry_run: bool, progress: Callable[[str], None] = print) -> tup
     return WHEEL, round(time.perf_counter() - started, 1)
 
 
-def stage_times(seconds: dict, analysis_seconds: float | None) -> list[tuple[str, float]]:
-    """(stage, seconds) in the order they ran; the run and its analysis told apart."""
-    rows = [("runner build", seconds.get("runner_build", 0.0)), ("export", seconds.get("export", 0.0))]
-    both = seconds.get("run_and_analysis")
-    if both is not None:
-        analysis = min(analysis_seconds or 0.0, both)
-        rows += [("run", round(both - analysis, 1)), ("analysis", round(analysis, 1))]
-    if "validate" in seconds:
-        rows.append(("validate", seconds["validate"]))
-    return rows
+STAGES = (("runner build", "runner_build"), ("export", "export"), ("run", "run"), ("analysis", "analysis"),
+          ("validate", "validate"))
+
+
+def stage_times(seconds: dict) -> list[tuple[str, float]]:
+    """(stage, seconds) of the stages that ran, in the order they ran."""
+    return [(name, seconds[key]) for name, key in STAGES if key in seconds]
 
 
 def quickstart(outcome: dict, dry_run: bool = False) -> int:
@@ -67,25 +64,10 @@ def quickstart(outcome: dict, dry_run: bool = False) -> int:
     finally:
         if not dry_run:      # a dry run builds, exports and runs nothing: no stage times to show
             seconds = {"runner_build": build_seconds, **outcome.get("seconds", {})}
-            rows = stage_times(seconds, _analysis_seconds(outcome))
+            rows = stage_times(seconds)
             rows.append(("total", round(time.perf_counter() - started, 1)))
             print("\nquickstart stages: " + ", ".join(f"{name} {value:.1f} s" for name, value in rows))
     return code
-
-
-def _analysis_seconds(outcome: dict) -> float | None:
-    """What the analysis itself recorded in the run's summary.json (None before it ran)."""
-    from pathlib import Path
-
-    from sme2prof.fileio import read_json
-
-    report = outcome.get("report")
-    if not report:
-        return None
-    try:
-        return float(read_json(Path(report).with_name("summary.json"))["analysis_seconds"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
 
 
 def quickstart_main(argv=None) -> int:

@@ -21,10 +21,14 @@ def write_config(path: Path, config: dict) -> Path:
     return write_json_atomic(path, config)
 
 
-def run_host_pipeline(config_path: Path, analyze: bool) -> tuple[int, Path | None]:
-    """The host pipeline on ``config_path``: its exit code and the run directory it made."""
+def run_host_pipeline(config_path: Path, analyze: bool, seconds: dict | None = None) -> tuple[int, Path | None]:
+    """The host pipeline on ``config_path``: its exit code and the run directory it made.
+
+    ``seconds``, when given, receives the pipeline's own ``run`` and ``analysis`` times."""
     outcome: dict = {}
     code = run_pipeline(str(config_path), HostTransport(), analyze=analyze, outcome=outcome)
+    if seconds is not None:
+        seconds.update(outcome.get("seconds") or {})
     run_dir = outcome.get("run_dir")
     return code, Path(run_dir) if run_dir else None
 
