@@ -221,7 +221,8 @@ def analyze_runs(run_dirs: list[Path], compare_pairs: list[tuple[str, str]] | No
             _say(progress, f"replacing the earlier analysis in {display_path(out)}")
         created = make_out_dir(out, named_by_user=out_dir is not None)
         try:
-            return _analyse_and_write(inputs, runs, resolved, out, earlier_files, charts_enabled, progress, started)
+            return _analyse_and_write(inputs, runs, exports, resolved, out, earlier_files, charts_enabled, progress,
+                                      started)
         except BaseException:
             remove_created(created)
             raise
@@ -240,7 +241,8 @@ def _has_readable_etdump(src: ResultSource) -> bool:
     return src.status == "ok" and src.etdump is not None and etdump_problem(src.etdump) is None
 
 
-def _analyse_and_write(inputs: Inputs, runs: list[RunEntry], resolved: list[tuple[str, str]], out: Path,
+def _analyse_and_write(inputs: Inputs, runs: list[RunEntry], exports: dict[str | None, dict],
+                       resolved: list[tuple[str, str]], out: Path,
                        earlier_files: set[str], charts_enabled: bool, progress: bool,
                        started: float) -> AnalysisResult:
     problems: list[str] = list(inputs.problems)
@@ -258,7 +260,6 @@ def _analyse_and_write(inputs: Inputs, runs: list[RunEntry], resolved: list[tupl
         raise UserError("nothing could be analysed: " + "; ".join(problems),
                         "fix the problems above (usually: run the failed experiments again)")
     by_name = {a.name: a for a in analyses}
-    exports = {r.run_id: r.model.get("export") or {} for r in runs}
     comparisons = []
     diff_lines = []
     for a, b in resolved:
@@ -273,10 +274,9 @@ def _analyse_and_write(inputs: Inputs, runs: list[RunEntry], resolved: list[tupl
         if a.data is not None and a.data.warmup_note:
             _say(progress, f"{a.name}: {a.data.warmup_note}")
 
-    model_names: dict[str | None, str | None] = {run_id: e.get("model") for run_id, e in exports.items()}
-    results = [a.summary(model_names.get(a.source.run_id)) for a in analyses]
+    results = [a.summary(exports.get(a.source.run_id, {}).get("model")) for a in analyses]
     findings = [f for r in results for f in result_findings(r)]
-    findings += [f for r in results for f in partition_findings(r, exports.get(r.run_id) or None)]
+    findings += [f for r in results for f in partition_findings(r, exports.get(r.run_id))]
     findings += [f for c in comparisons for f in comparison_findings(c)]
 
     chart_files = []

@@ -16,7 +16,6 @@ the ratio of the figures printed next to it.
 """
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -25,7 +24,7 @@ from sme2prof.analysis import categories
 from sme2prof.analysis.categories import path_key
 from sme2prof.analysis.result_analysis import ResultAnalysis
 from sme2prof.analysis.rows import CategoryComparison, Comparison, OperatorComparison, PathChange, Sides
-from sme2prof.analysis.stats import (CONFIDENCE, INTERQUARTILE_MEAN, MIN_EFFECT, at_resolution, centre,
+from sme2prof.analysis.stats import (CONFIDENCE, INTERQUARTILE_MEAN, MIN_EFFECT, calls_resolved, centre,
                                      ratio, speedup_interval)
 
 CONVENTION = "speedup = B time / A time (>1: A is faster)"
@@ -111,7 +110,7 @@ class _Series:
 
         The same rule as the ``resolved`` column of operators.csv, over every call of the line.
         """
-        return bool(self.calls_ms) and at_resolution(statistics.median(self.calls_ms))
+        return calls_resolved(self.calls_ms)
 
 
 def _series(res: ResultAnalysis, key_of: Callable[[str, bool], str]) -> dict[str, _Series]:

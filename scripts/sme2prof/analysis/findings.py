@@ -9,7 +9,7 @@ from sme2prof.analysis import categories
 from sme2prof.analysis.categories import NON_DELEGATED
 from sme2prof.analysis.compare import MEASURED, NO_DIFFERENCE, NO_INTERVAL, UNRESOLVED
 from sme2prof.analysis.rows import Comparison, ResultSummary
-from sme2prof.analysis.stats import NOISY_CV, OPERATOR_RESOLUTION_MS
+from sme2prof.analysis.stats import NOISY_CV, RESOLUTION_US
 
 
 def _x(value: float) -> str:
@@ -26,20 +26,16 @@ def speedup_label(speedup: float | None, verdict: str) -> str:
     if verdict in MEASURED and speedup is not None:
         return f"{_x(speedup)}×"
     return {NO_DIFFERENCE: "no measurable difference", NO_INTERVAL: "no interval",
-            UNRESOLVED: f"no measurable difference (< {OPERATOR_RESOLUTION_MS * 1000:g} µs)"}.get(verdict, "—")
+            UNRESOLVED: f"no measurable difference (< {RESOLUTION_US})"}.get(verdict, "—")
 
 
 def speedup_text(speedup: float | None, low: float | None, high: float | None, verdict: str) -> str:
     """How every output says one speedup: the number only when its interval excludes 1."""
-    label = speedup_label(speedup, verdict)
-    if verdict in MEASURED and speedup is not None or verdict == NO_DIFFERENCE:
-        return f"{label} (interval {interval_text(low, high)})"
-    if verdict == NO_INTERVAL:
-        return f"{label} (fewer than 3 iterations on a side)"
     if verdict == UNRESOLVED:
-        return (f"no measurable difference (below the {OPERATOR_RESOLUTION_MS * 1000:g} µs "
-                f"operator timer resolution)")
-    return label
+        return f"no measurable difference (below the {RESOLUTION_US} operator timer resolution)"
+    why = {NO_INTERVAL: "fewer than 3 iterations on a side"}.get(verdict, f"interval {interval_text(low, high)}")
+    label = speedup_label(speedup, verdict)
+    return label if label == "—" else f"{label} ({why})"
 
 
 def _pct(x: float | None) -> str:

@@ -13,9 +13,8 @@ from sme2prof.analysis.exports import TIMELINE_NAME, TRACE_NAME
 from sme2prof.analysis.findings import speedup_text
 from sme2prof.analysis.result_analysis import EMULATED_LABEL
 from sme2prof.analysis.rows import Comparison, ResultSummary, Summary
-from sme2prof.analysis.stats import MIN_EFFECT, NOISY_CV, OPERATOR_RESOLUTION_MS, TRIM
+from sme2prof.analysis.stats import MIN_EFFECT, NOISY_CV, RESOLUTION_US, TRIM
 
-RESOLUTION_US = f"{OPERATOR_RESOLUTION_MS * 1000:g} µs"
 
 TOP_OPERATORS = 15
 

@@ -23,7 +23,7 @@ from sme2prof.analysis.kernel_trace import ISA_SME, ISA_SME2, KernelTrace, match
 from sme2prof.analysis.rows import (CategoryRow, OperatorRow, PartitionRow, ResultSummary,
                                     SmeSummary, TimeAccounting)
 from sme2prof.analysis.sources import ResultSource
-from sme2prof.analysis.stats import LatencyStats, at_resolution, latency_stats
+from sme2prof.analysis.stats import LatencyStats, calls_resolved, latency_stats
 
 EMULATED_LABEL = "emulated — not a performance result"
 
@@ -101,7 +101,7 @@ def operator_rows(data: EtdumpData) -> list[OperatorRow]:
             calls=len(times), total_ms=total,
             per_iteration_ms=total / iterations if iterations else 0.0,
             median_ms=statistics.median(times) if times else 0.0,
-            resolved=bool(times) and at_resolution(statistics.median(times)),
+            resolved=calls_resolved(times),
             known=kind.known,
             event_names=[e.event_name for e in events],
             share=total / operator_total if operator_total else 0.0))

@@ -24,6 +24,7 @@ COLD_FIRST_IQRS = 3.0          # a first execution this many IQRs above the medi
 # XNNPACK times each operator call in whole microseconds (its profiler's clock), so an
 # operator figure below this is below what the timer can tell apart from zero.
 OPERATOR_RESOLUTION_MS = 0.001
+RESOLUTION_US = f"{OPERATOR_RESOLUTION_MS * 1000:g} µs"      # how pages and reports say it
 
 CONFIDENCE = 0.95              # each comparison's family of intervals holds at this level
 # The smallest difference a comparison reports. Why not 0: two identical runs on one
@@ -116,12 +117,13 @@ def cold_first(values_ms: Sequence[float]) -> bool:
     return values_ms[0] > statistics.median(rest) + COLD_FIRST_IQRS * iqr(rest)
 
 
-def at_resolution(median_ms: float, calls: int = 1) -> bool:
-    """Is a median of ``calls`` operator calls at least the timer resolution per call?
+def calls_resolved(calls_ms: Sequence[float]) -> bool:
+    """Is the median of these operator calls at least the timer resolution (else the figure
+    is mostly 0s and 1s)? The rule of operators.csv's ``resolved`` column and of comparisons.
 
     (A tolerance of 1 ns absorbs float sums: 0.001 + 0.001 is not exactly 0.002.)
     """
-    return median_ms >= OPERATOR_RESOLUTION_MS * calls - 1e-9
+    return bool(calls_ms) and statistics.median(calls_ms) >= OPERATOR_RESOLUTION_MS - 1e-9
 
 
 def ratio(numerator: float | None, denominator: float | None) -> float | None:

@@ -19,7 +19,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from sme2prof.pipeline import conditions, run_layout
+from sme2prof.pipeline import conditions, rounds, run_layout
 from sme2prof.pipeline.affinity import taskset_mask
 from sme2prof.errors import UserError
 from sme2prof.host_info import parse_proc_cpuinfo
@@ -213,7 +213,7 @@ class AndroidTransport:
 
     def _remote_result_dir(self, job: Job) -> str:
         folder = f"{DEVICE_ROOT}/{self.run_id}/{job.experiment.name}/t{job.threads}"
-        return f"{folder}/round-{job.round}" if job.rounds > 1 else folder
+        return f"{folder}/{rounds.round_subdir(job)}".rstrip("/")
 
     def command(self, job: Job, model: Path, result_dir: Path) -> list[str]:
         remote_dir = self._remote_runner_dir(job.runner)

@@ -275,7 +275,7 @@ def _validate_analysis(raw: Any, experiments: tuple[Experiment, ...], source: st
                                 f"use one of the experiment names: {', '.join(names)}")
     rounds = analysis["interleave_rounds"]
     _expect(_is_int(rounds) and rounds >= 0, source, "analysis.interleave_rounds",
-            f"must be an integer >= 0 (got {rounds!r})", '"interleave_rounds": 5')
+            f"must be an integer >= 0 (got {rounds!r})", '"interleave_rounds": 6')
     if rounds > 1:
         _check_interleaving(pairs, {e.name: e for e in experiments}, rounds, source)
     return AnalysisOptions(compare_pairs=tuple((a, b) for a, b in pairs), interleave_rounds=rounds)
@@ -286,7 +286,7 @@ def _check_interleaving(pairs: list, by_name: dict[str, Experiment], rounds: int
     no kernel trace."""
     where = "analysis.interleave_rounds"
     _expect(pairs, source, where, "needs analysis.compare_pairs to say which experiments alternate",
-            '"compare_pairs": [["sme2_on", "sme2_off"]], "interleave_rounds": 5')
+            '"compare_pairs": [["sme2_on", "sme2_off"]], "interleave_rounds": 6')
     seen: set[str] = set()
     for a, b in pairs:
         if a == b:

@@ -7,8 +7,8 @@ in R rounds per side, a fresh runner process per round, the timed runs split acr
 rounds, so drift and background load hit both sides alike. The order within a round
 alternates (A B, then B A, ...) so each side goes first equally often: in A/A runs of
 toy_cnn on a busy 2-core machine with a fixed A B A B order, B read 9-18 % slower in 3
-of 6 runs (one reported as a difference); with the order alternating, 8 of 8 A/A runs
-showed no measurable difference.
+of 6 runs (one reported as a difference); with the order alternating (6 rounds), 18 of 18
+A/A runs showed no measurable difference on any line.
 
 Each round writes ``<experiment>/t<N>/round-<k>/``; after the last round its ETDumps
 are joined into the result's one ``etdump.etdp`` (the first round's warm-up kept, the
@@ -82,17 +82,23 @@ def describe(config: Config) -> dict:
     """The manifest's ``schedule`` block: how the comparisons were run."""
     rounds = config.analysis.interleave_rounds
     if rounds > 1:
+        first = ("each side first equally often" if rounds % 2 == 0
+                 else f"A first in {(rounds + 1) // 2} of {rounds}")
         return {"kind": "interleaved", "rounds": rounds,
                 "pairs": [list(p) for p in config.analysis.compare_pairs],
-                "how": f"each compare pair ran in {rounds} rounds (A B, B A, A B, ...: each side first "
-                       "equally often), a fresh runner process per round, timed runs split across the rounds"}
+                "how": f"each compare pair ran in {rounds} rounds (A B, B A, A B, ...: {first}), a fresh "
+                       "runner process per round, timed runs split across the rounds"}
     return {"kind": "blocked", "rounds": 1, "pairs": [list(p) for p in config.analysis.compare_pairs],
             "how": "each experiment ran in one runner process per thread count, one after the other"}
 
 
+def round_subdir(job: Job) -> str:
+    """The folder of this invocation inside its result's folder: ``round-<k>`` when interleaved, else ""."""
+    return ROUND_DIR.format(k=job.round) if job.rounds > 1 else ""
+
+
 def invocation_dir(run_dir: Path, job: Job) -> Path:
-    folder = run_layout.result_dir(run_dir, job.experiment.name, job.threads)
-    return folder / ROUND_DIR.format(k=job.round) if job.rounds > 1 else folder
+    return run_layout.result_dir(run_dir, job.experiment.name, job.threads) / round_subdir(job)
 
 
 def join_rounds(run_dir: Path, job: Job) -> list[float]:

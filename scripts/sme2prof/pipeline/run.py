@@ -460,9 +460,9 @@ def _execute(plan: Plan, run_dir: Path, manifest: dict, transport: Transport, an
             _print_summary(manifest, run_dir, seconds["run"])
         code = EXIT_FAILED_RESULTS if failures else 0
         if analyze:
-            started = time.perf_counter()
+            analysis_started = time.perf_counter()
             code = max(code, _analyze(run_dir, manifest))
-            seconds["analysis"] = round(time.perf_counter() - started, 1)
+            seconds["analysis"] = round(time.perf_counter() - analysis_started, 1)
         return code
     except KeyboardInterrupt as exc:
         _stopped(run_dir, manifest, jobs, f"interrupted by {describe_interrupt(exc)}")
@@ -552,7 +552,7 @@ def _run_job(job: Job, index: int, total: int, model: Path, run_dir: Path,
         trace = [line for line in log_text.splitlines() if "XNNPACK" in line]
         write_text_atomic(folder / run_layout.KERNEL_TRACE_NAME,
                           "\n".join(trace) + "\n" + transport.kernel_trace_extra(job))
-    job.result["error"] = _result_problem(job, returncode, folder, log_file, iterations)
+    job.result["error"] = _result_problem(job, returncode, folder, log_file)
     if job.result["error"] is None and job.round < job.rounds:
         print(f"[{index}/{total}] {job.label}: ok, median {statistics.median(iterations[exp.warmup:]):.3f} ms "
               f"(runner clock) over {timed_runs} timed iterations", flush=True)
@@ -577,9 +577,9 @@ def _run_job(job: Job, index: int, total: int, model: Path, run_dir: Path,
     return returncode, seconds
 
 
-def _result_problem(job: Job, returncode: int, folder: Path, log_file: Path, iterations: list[float]) -> str | None:
+def _result_problem(job: Job, returncode: int, folder: Path, log_file: Path) -> str | None:
     etdump = folder / run_layout.ETDUMP_NAME
-    found = len(iterations)
+    found = len(job.result["iterations_ms"])
     if returncode != 0:
         problem = f"runner exited with code {returncode}"
     elif not etdump.is_file() or etdump.stat().st_size == 0:

@@ -36,6 +36,7 @@ from sme2prof.fileio import read_json, sha256_file, write_json_atomic
 from sme2prof.host_info import executorch_version, host_platform
 from sme2prof.paths import OUT_DIR, RUNNERS_DIR, SCRIPTS_DIR, display_path, installed_executorch_dir
 from sme2prof.fileio import utc_now_iso
+from sme2prof.runners.qemu import INSTALL_FIX
 from sme2prof.runners.registry import PLATFORMS, wheel_platforms, wheel_runner_name
 from sme2prof.runners.spec import BUILD_INFO_NAME
 
@@ -45,7 +46,6 @@ BUILD_ROOT = OUT_DIR / "build" / "wheel_runner"
 BINARY_NAME = "wheel_runner"
 CROSS_COMPILERS = {"linux-aarch64": "aarch64-linux-gnu-g++"}
 CROSS_PROCESSORS = {"linux-aarch64": "aarch64"}
-INSTALL_FIX = "bash scripts/install_emulation_tools.sh"
 BUILD_FIX = "bash scripts/build_runners.sh --wheel"
 MIN_CMAKE = (3, 19)
 

@@ -103,7 +103,7 @@ def _sme2_check(version: str) -> Check:
     run says why (for example no cross compiler to build it) rather than "no SME2"."""
     from sme2prof.runners import qemu
     try:
-        sme2 = qemu.probe_cpu(qemu.find_qemu(), "max")["cpu_features"].get("sme2")
+        sme2 = qemu.has_sme2(qemu.find_qemu())
     except UserError as exc:
         return Check("qemu-aarch64", WARN, f"version {version}; its SME2 could not be probed: {exc.message}",
                      exc.fix)
